@@ -1,0 +1,90 @@
+"""The one routing table: which subscription feeds which function with which event types.
+
+The local Event Grid emulator's subscriptions (``devstack up``) and the Bicep
+(``infra/routing.json``, generated from this module by ``python -m handlers.routing``) both come
+from here, so local and Azure route events identically. A test fails if the JSON is stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Final
+
+TOPIC_NAME: Final = "hotel-events"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One Event Grid subscription on the topic, delivering to one Event Grid-triggered function."""
+
+    name: str
+    function_name: str
+    included_event_types: tuple[str, ...]
+    max_delivery_attempts: int = 30
+    event_ttl_minutes: int = 1440
+    deadletter_container: str = "deadletter"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "functionName": self.function_name,
+            "includedEventTypes": list(self.included_event_types),
+            "maxDeliveryAttempts": self.max_delivery_attempts,
+            "eventTimeToLiveInMinutes": self.event_ttl_minutes,
+            "deadLetterContainer": self.deadletter_container,
+        }
+
+
+# Event types are CloudEvents `type` values; the event classes in domain/events.py declare the
+# same strings and a unit test checks that every routed type exists there.
+SUBSCRIPTIONS: Final[tuple[Subscription, ...]] = (
+    Subscription(
+        name="reservations",
+        function_name="reservations",
+        included_event_types=(
+            "Hotel.RoomAllocationFailed",
+            "Hotel.PaymentAuthorized",
+            "Hotel.PaymentDeclined",
+        ),
+    ),
+    Subscription(
+        name="rooms",
+        function_name="rooms",
+        included_event_types=(
+            "Hotel.ReservationRequested",
+            "Hotel.ReservationCancelled",
+            "Hotel.PaymentDeclined",
+        ),
+    ),
+    Subscription(
+        name="billing",
+        function_name="billing",
+        included_event_types=(
+            "Hotel.RoomAllocated",
+            "Hotel.ReservationCancelled",
+            "Hotel.GuestCheckedOut",
+        ),
+    ),
+    Subscription(
+        name="loyalty",
+        function_name="loyalty",
+        included_event_types=("Hotel.PaymentCaptured",),
+    ),
+)
+
+
+def routing_document() -> dict[str, object]:
+    return {
+        "topic": TOPIC_NAME,
+        "subscriptions": [s.as_json() for s in SUBSCRIPTIONS],
+    }
+
+
+def render() -> str:
+    return json.dumps(routing_document(), indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())
