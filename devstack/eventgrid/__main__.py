@@ -1,0 +1,57 @@
+"""``python -m devstack.eventgrid --config FILE [--port N] [--host 127.0.0.1]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import uvicorn
+
+from devstack.azurite import port_in_use
+from devstack.eventgrid.app import EventGridEmulator
+from devstack.eventgrid.config import ConfigError, load_config
+
+DEFAULT_PORT = 7072
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack.eventgrid", description="Serve a local Event Grid topic."
+    )
+    parser.add_argument("--config", required=True, help="the emulator's JSON configuration file")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    parser.add_argument("--host", default="127.0.0.1", help="default %(default)s")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if port_in_use(args.port, args.host):
+        print(
+            f"error: port {args.port} on {args.host} is already in use: stop the other process "
+            "or pass --port",
+            file=sys.stderr,
+        )
+        return 1
+    emulator = EventGridEmulator(config)
+    print(
+        f"Event Grid emulator: topic {config.topic.name} at "
+        f"http://{args.host}:{args.port}/api/events",
+        file=sys.stderr,
+    )
+    uvicorn.run(emulator.asgi, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""``python -m devstack.host [--script-root .] [--port 7071] [--settings local.settings.json]``.
+
+Like Core Tools, the ``Values`` of local.settings.json become environment variables unless the
+environment already defines them, and ``Host.LocalHttpPort`` is the default port. The function
+key is ``DEVSTACK_FUNCTION_KEY`` (environment or settings); empty or unset means no key checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from devstack.host.app import FunctionsHost
+from devstack.host.errors import HostStartError
+
+KEY_SETTING = "DEVSTACK_FUNCTION_KEY"
+DEFAULT_PORT = 7071
+
+log = logging.getLogger("devstack.host")
+
+
+class CliError(Exception):
+    """A problem worth one line on stderr."""
+
+
+def read_settings(path: Path) -> tuple[dict[str, str], int | None]:
+    """``Values`` and ``Host.LocalHttpPort`` from a local.settings.json."""
+    try:
+        document: Any = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise CliError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise CliError(f"{path} must hold a JSON object")
+    values = document.get("Values") or {}
+    if not isinstance(values, dict):
+        raise CliError(f"{path}: Values must be an object")
+    host = document.get("Host") or {}
+    port = host.get("LocalHttpPort") if isinstance(host, dict) else None
+    return {str(k): "" if v is None else str(v) for k, v in values.items()}, (
+        int(port) if isinstance(port, int | str) and str(port).isdigit() else None
+    )
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"port {port} on {host} is already in use (another Functions host?): "
+                "stop it or pass --port"
+            ) from exc
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack.host", description="Run the local Azure Functions host."
+    )
+    parser.add_argument("--script-root", type=Path, default=Path("."), help="default: .")
+    parser.add_argument(
+        "--port", type=int, default=None, help="default: Host.LocalHttpPort or 7071"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=None,
+        help="local.settings.json to read (default: the script root's, if present)",
+    )
+    parser.add_argument("--module", default="function_app", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def build(args: argparse.Namespace) -> tuple[FunctionsHost, int]:
+    settings_path = args.settings
+    if settings_path is None and (args.script_root / "local.settings.json").is_file():
+        settings_path = args.script_root / "local.settings.json"
+    values: dict[str, str] = {}
+    settings_port: int | None = None
+    if settings_path is not None:
+        values, settings_port = read_settings(settings_path)
+    for name in sorted(set(values) & set(os.environ)):
+        log.info("Skipping '%s' from local settings: already set in the environment", name)
+    settings = {k: v for k, v in values.items() if k not in os.environ}
+    port = args.port or settings_port or DEFAULT_PORT
+    check_port_free(args.host, port)
+    key = os.environ.get(KEY_SETTING) or settings.get(KEY_SETTING) or None
+    host = FunctionsHost.load(
+        args.script_root, module=args.module, settings=settings, function_key=key
+    )
+    return host, port
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parse_args(argv)
+    try:
+        host, port = build(args)
+    except (CliError, HostStartError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    log.info(
+        "Functions host listening on http://%s:%d (function keys %s)",
+        args.host,
+        port,
+        "enforced" if host.function_key else "not enforced",
+    )
+    uvicorn.run(host.asgi, host=args.host, port=port, log_level="warning", lifespan="on")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""Run functions as the Python worker does, and log each invocation like the host.
+
+Sync functions run in a thread pool sized by ``PYTHON_THREADPOOL_THREAD_COUNT`` (default
+``min(32, cpu + 4)``, the ``ThreadPoolExecutor`` default the worker uses); ``async def``
+functions run on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from devstack.host.bindings import Context, Out
+from devstack.host.errors import HostStartError
+from devstack.host.indexing import RETURN, FunctionInfo
+
+log = logging.getLogger("devstack.host")
+
+THREADPOOL_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
+
+
+def thread_count(environ: Mapping[str, str]) -> int:
+    """Worker threads for sync functions, from ``PYTHON_THREADPOOL_THREAD_COUNT``."""
+    raw = environ.get(THREADPOOL_SETTING, "").strip()
+    if not raw:
+        return min(32, (os.cpu_count() or 1) + 4)
+    if not raw.isdigit() or int(raw) < 1:
+        raise HostStartError(f"{THREADPOOL_SETTING} must be a positive integer, got {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one invocation."""
+
+    function_name: str
+    invocation_id: str
+    duration_ms: float
+    value: Any = None
+    error: BaseException | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None
+
+    def error_message(self) -> str:
+        if self.error is None:
+            return ""
+        return f"Exception while executing function: Functions.{self.function_name} -> " + (
+            f"{type(self.error).__name__}: {self.error}"
+        )
+
+
+@dataclass
+class Counts:
+    succeeded: int = 0
+    failed: int = 0
+    faulted: int = 0  # Event Grid deliveries answered by an injected fault (not invoked)
+
+
+class Invoker:
+    """Invokes indexed functions, counts outcomes and logs one line per invocation."""
+
+    def __init__(self, *, threads: int, function_directory: str) -> None:
+        self.threads = threads
+        self.function_directory = function_directory
+        self._executor: ThreadPoolExecutor | None = None
+        self.counts: dict[str, Counts] = {}
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="devstack-fn")
+        return self._executor
+
+    def shutdown(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def count(self, name: str) -> Counts:
+        return self.counts.setdefault(name, Counts())
+
+    async def invoke(
+        self,
+        info: FunctionInfo,
+        make_input: Callable[[], Any],
+        *,
+        trace_parent: str = "",
+        convert_result: Callable[[Any], Any] | None = None,
+    ) -> Outcome:
+        """Invoke ``info`` with the trigger value ``make_input()`` builds.
+
+        Building the input and converting the result (``convert_result``) count as part of
+        the invocation: a payload or a return value the converters reject is a failed
+        invocation, as in the worker.
+        """
+        invocation_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        value: Any = None
+        error: BaseException | None = None
+        try:
+            kwargs, http_out = self._arguments(info, make_input, invocation_id, trace_parent)
+            if info.is_async:
+                value = await info.function(**kwargs)
+            else:
+                loop = asyncio.get_running_loop()
+                call = functools.partial(contextvars.copy_context().run, info.function, **kwargs)
+                value = await loop.run_in_executor(self.executor, call)
+            if http_out is not None:
+                value = http_out.get()
+            if convert_result is not None:
+                value = convert_result(value)
+        except Exception as exc:
+            error = exc
+        duration_ms = (time.perf_counter() - started) * 1000
+        outcome = Outcome(info.name, invocation_id, duration_ms, value, error)
+        self._record(outcome)
+        return outcome
+
+    def _arguments(
+        self,
+        info: FunctionInfo,
+        make_input: Callable[[], Any],
+        invocation_id: str,
+        trace_parent: str,
+    ) -> tuple[dict[str, Any], Out[Any] | None]:
+        kwargs: dict[str, Any] = {info.trigger_param: make_input()}
+        if info.context_param is not None:
+            kwargs[info.context_param] = Context(
+                invocation_id=invocation_id,
+                function_name=info.name,
+                function_directory=self.function_directory,
+                trace_parent=trace_parent,
+            )
+        http_out: Out[Any] | None = None
+        if info.http_output is not None and info.http_output != RETURN:
+            http_out = Out()
+            kwargs[info.http_output] = http_out
+        return kwargs, http_out
+
+    def _record(self, outcome: Outcome) -> None:
+        counts = self.count(outcome.function_name)
+        if outcome.succeeded:
+            counts.succeeded += 1
+            log.info(
+                "Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%.0fms)",
+                outcome.function_name,
+                outcome.invocation_id,
+                outcome.duration_ms,
+            )
+        else:
+            counts.failed += 1
+            error = outcome.error
+            log.error(
+                "Executed 'Functions.%s' (Failed, Id=%s, Duration=%.0fms)",
+                outcome.function_name,
+                outcome.invocation_id,
+                outcome.duration_ms,
+                exc_info=(type(error), error, error.__traceback__) if error else None,
+            )

@@ -1,0 +1,1 @@
+"""Azure deployment: Bicep, deploy script, and the generator of the data the Bicep reads."""

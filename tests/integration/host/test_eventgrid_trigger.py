@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.integration.host.conftest import KEY, Served
+
+pytestmark = pytest.mark.integration
+
+AUTH = {"x-functions-key": KEY}
+WEBHOOK = "/runtime/webhooks/eventgrid"
+NOTIFY = {"aeg-event-type": "Notification"}
+
+
+def grid_event(**overrides: Any) -> dict[str, Any]:
+    event = {
+        "id": str(uuid.uuid4()),
+        "topic": "/subscriptions/x/resourceGroups/y/providers/Microsoft.EventGrid/topics/t",
+        "subject": "/hotels/h/reservations/r",
+        "eventType": "ReservationRequested",
+        "eventTime": "2031-05-01T10:00:00.1234567Z",
+        "data": {"reservationId": "r"},
+        "dataVersion": "1",
+        "metadataVersion": "1",
+    }
+    return event | overrides
+
+
+def cloud_event(**overrides: Any) -> dict[str, Any]:
+    event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "/hotels/h",
+        "type": "ReservationConfirmed",
+        "time": "2031-05-01T10:00:00Z",
+        "subject": "/hotels/h/reservations/r",
+        "datacontenttype": "application/json",
+        "data": {"reservationId": "r"},
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    }
+    return event | overrides
+
+
+def received(served: Served, event_id: str) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = served.client.get("/api/state").json()["received"]
+    return [record for record in records if record["id"] == event_id]
+
+
+def test_an_array_is_invoked_once_per_event_with_event_grid_events(served: Served) -> None:
+    first, second = grid_event(), grid_event(eventType="Other")
+    response = served.client.post(
+        WEBHOOK, params={"functionName": "recorder"}, json=[first, second], headers=NOTIFY
+    )
+    assert response.status_code == 202
+    [got_first] = received(served, first["id"])
+    [got_second] = received(served, second["id"])
+    assert got_first["class"] == "EventGridEvent"
+    assert got_first["type"] == "ReservationRequested"
+    assert got_first["data"] == {"reservationId": "r"}
+    assert got_second["type"] == "Other"
+
+
+def test_a_single_cloud_event_object_arrives_as_a_cloud_event_with_extensions(
+    served: Served,
+) -> None:
+    event = cloud_event()
+    response = served.client.post(
+        WEBHOOK,
+        params={"functionName": "recorder"},
+        json=event,
+        headers=NOTIFY | {"content-type": "application/cloudevents+json"},
+    )
+    assert response.status_code == 202
+    [got] = received(served, event["id"])
+    assert got["class"] == "CloudEvent"
+    assert got["type"] == "ReservationConfirmed"
+    assert got["extensions"] == {"traceparent": event["traceparent"]}
+
+
+def test_the_webhook_path_is_case_insensitive(served: Served) -> None:
+    event = grid_event()
+    response = served.client.post(
+        WEBHOOK.upper(), params={"functionName": "RECORDER"}, json=[event], headers=NOTIFY
+    )
+    assert response.status_code == 202
+    assert len(received(served, event["id"])) == 1
+
+
+def test_a_failing_function_is_a_500_with_the_message(served: Served) -> None:
+    event = grid_event()
+    response = served.client.post(
+        WEBHOOK, params={"functionName": "failing"}, json=[event], headers=NOTIFY
+    )
+    assert response.status_code == 500
+    assert f"cannot handle {event['id']}" in response.text
+
+
+def test_unknown_or_non_event_grid_function_is_404(served: Served) -> None:
+    for name in ("nope", "hello"):
+        response = served.client.post(
+            WEBHOOK, params={"functionName": name}, json=[grid_event()], headers=NOTIFY
+        )
+        assert response.status_code == 404
+
+
+def test_missing_or_unknown_event_type_header_is_400(served: Served) -> None:
+    missing = served.client.post(WEBHOOK, params={"functionName": "recorder"}, json=[])
+    other = served.client.post(
+        WEBHOOK,
+        params={"functionName": "recorder"},
+        json=[],
+        headers={"aeg-event-type": "Whatever"},
+    )
+    assert (missing.status_code, other.status_code) == (400, 400)
+
+
+def test_subscription_validation_handshake(served: Served) -> None:
+    validation = grid_event(
+        eventType="Microsoft.EventGrid.SubscriptionValidationEvent",
+        data={"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6", "validationUrl": "x"},
+    )
+    response = served.client.post(
+        WEBHOOK,
+        params={"functionName": "recorder"},
+        json=[validation],
+        headers={"aeg-event-type": "SubscriptionValidation"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}
+    assert received(served, validation["id"]) == []
+
+
+def test_cloud_events_validation_flavours(served: Served) -> None:
+    validation = cloud_event(
+        type="Microsoft.EventGrid.SubscriptionValidationEvent", data={"validationCode": "abc"}
+    )
+    response = served.client.post(
+        WEBHOOK,
+        params={"functionName": "recorder"},
+        json=validation,
+        headers={"aeg-event-type": "SubscriptionValidation"},
+    )
+    assert response.json() == {"validationResponse": "abc"}
+    options = served.client.options(
+        WEBHOOK,
+        params={"functionName": "recorder"},
+        headers={"WebHook-Request-Origin": "eventgrid.azure.net"},
+    )
+    assert options.status_code == 200
+    assert options.headers["webhook-allowed-origin"] == "eventgrid.azure.net"
+
+
+def test_admin_invoke_delivers_the_input_as_an_event(served: Served) -> None:
+    event = cloud_event()
+    response = served.client.post(
+        "/admin/functions/recorder", json={"input": json.dumps(event)}, headers=AUTH
+    )
+    assert response.status_code == 202
+    deadline = time.monotonic() + 5
+    while not received(served, event["id"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [got] = received(served, event["id"])
+    assert got["class"] == "CloudEvent"
+
+
+def test_admin_invoke_errors(served: Served) -> None:
+    assert served.client.post("/admin/functions/recorder", json={"input": "{}"}).status_code == 401
+    assert served.client.post("/admin/functions/nope", json={}, headers=AUTH).status_code == 404
+    assert served.client.post("/admin/functions/hello", json={}, headers=AUTH).status_code == 400
+    bad = served.client.post("/admin/functions/recorder", json={"input": "{no"}, headers=AUTH)
+    assert bad.status_code == 400
+
+
+def test_faults_fail_deliveries_without_invoking_then_heal(served: Served) -> None:
+    set_fault = served.client.post(
+        "/admin/devstack/faults",
+        json={"functionName": "recorder", "failures": 2, "status": 503},
+        headers=AUTH,
+    )
+    assert set_fault.status_code == 200
+    assert set_fault.json()["faults"] == [
+        {"functionName": "recorder", "failures": 2, "status": 503}
+    ]
+    before = served.client.get("/admin/devstack/invocations", headers=AUTH).json()["recorder"]
+    event = grid_event()
+    statuses = [
+        served.client.post(
+            WEBHOOK, params={"functionName": "recorder"}, json=[event], headers=NOTIFY
+        ).status_code
+        for _ in range(3)
+    ]
+    after = served.client.get("/admin/devstack/invocations", headers=AUTH).json()["recorder"]
+    assert statuses == [503, 503, 202]
+    assert len(received(served, event["id"])) == 1
+    assert after["faulted"] == before["faulted"] + 2
+    assert after["succeeded"] == before["succeeded"] + 1
+
+
+def test_faults_until_cleared(served: Served) -> None:
+    served.client.post(
+        "/admin/devstack/faults", json={"functionName": "recorder", "failures": -1}, headers=AUTH
+    )
+
+    def deliver() -> int:
+        return served.client.post(
+            WEBHOOK, params={"functionName": "recorder"}, json=[grid_event()], headers=NOTIFY
+        ).status_code
+
+    assert [deliver() for _ in range(3)] == [500, 500, 500]
+    assert served.client.delete("/admin/devstack/faults", headers=AUTH).status_code == 204
+    assert deliver() == 202
+    assert served.client.get("/admin/devstack/faults", headers=AUTH).json() == {"faults": []}
+
+
+def test_faults_endpoint_validation_and_auth(served: Served) -> None:
+    body = {"functionName": "recorder", "failures": 1}
+    assert served.client.post("/admin/devstack/faults", json=body).status_code == 401
+    unknown = body | {"functionName": "nope"}
+    assert (
+        served.client.post("/admin/devstack/faults", json=unknown, headers=AUTH).status_code == 404
+    )
+    bad = body | {"failures": "x"}
+    assert served.client.post("/admin/devstack/faults", json=bad, headers=AUTH).status_code == 400
+    assert served.client.get("/admin/devstack/invocations").status_code == 401

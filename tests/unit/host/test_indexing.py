@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import azure.functions as func
+import pytest
+
+from devstack.host import FunctionsHost, HostStartError
+from devstack.host.auth import AuthLevel
+from devstack.host.indexing import find_app, index_app
+
+
+def module_with(**values: object) -> ModuleType:
+    module = ModuleType("in_memory_app")
+    for name, value in values.items():
+        setattr(module, name, value)
+    return module
+
+
+def test_zero_apps_is_a_clear_error() -> None:
+    with pytest.raises(HostStartError, match="no FunctionApp found"):
+        find_app(module_with(x=1))
+
+
+def test_two_apps_is_a_clear_error_naming_both() -> None:
+    with pytest.raises(HostStartError, match=r"several FunctionApp instances .*\(app, other\)"):
+        find_app(module_with(app=func.FunctionApp(), other=func.FunctionApp()))
+
+
+def test_a_blueprint_is_not_an_app() -> None:
+    app = func.FunctionApp()
+    blueprint = func.Blueprint()  # type: ignore[no-untyped-call]
+    assert find_app(module_with(app=app, bp=blueprint)) is app
+
+
+def test_http_defaults_route_to_the_name_and_auth_to_the_app_level() -> None:
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ADMIN)
+
+    @app.route(methods=["get", "post"])
+    def orders(req: func.HttpRequest) -> func.HttpResponse:
+        raise NotImplementedError
+
+    info = index_app(app)["orders"]
+    assert info.http is not None
+    assert info.http.route.template == "orders"
+    assert info.http.auth_level is AuthLevel.ADMIN
+    assert info.http.methods == frozenset({"GET", "POST"})
+    assert info.http_output == "$return"
+    assert not info.is_async
+
+
+def test_get_functions_is_called_once() -> None:
+    calls: list[int] = []
+
+    class CountingApp(func.FunctionApp):
+        def get_functions(self) -> list[func.Function]:
+            calls.append(1)
+            return super().get_functions()
+
+    app = CountingApp()
+
+    @app.schedule(schedule="0 0 * * * *", arg_name="timer")
+    def hourly(timer: func.TimerRequest) -> None: ...
+
+    infos = index_app(app)
+    assert list(infos) == ["hourly"]
+    assert calls == [1]
+
+
+def test_duplicate_function_names_fail_indexing() -> None:
+    app = func.FunctionApp()
+
+    @app.function_name("same")
+    @app.route(route="a")
+    def a(req: func.HttpRequest) -> str:
+        return ""
+
+    @app.function_name("same")
+    @app.route(route="b")
+    def b(req: func.HttpRequest) -> str:
+        return ""
+
+    with pytest.raises(HostStartError, match=r"indexing the function app failed: .*same"):
+        index_app(app)
+
+
+def test_an_app_without_functions_is_refused() -> None:
+    with pytest.raises(HostStartError, match="no functions"):
+        index_app(func.FunctionApp())
+
+
+def test_unsupported_triggers_are_refused_by_name() -> None:
+    app = func.FunctionApp()
+
+    @app.queue_trigger(arg_name="msg", queue_name="q", connection="AzureWebJobsStorage")
+    def on_queue(msg: func.QueueMessage) -> None: ...
+
+    with pytest.raises(
+        HostStartError, match=r"'on_queue': trigger 'queueTrigger' is not supported"
+    ):
+        index_app(app)
+
+
+def test_parameters_must_match_bindings_like_the_worker() -> None:
+    app = func.FunctionApp()
+
+    @app.route(route="x")
+    def extra(req: func.HttpRequest, other: str) -> str:
+        return ""
+
+    with pytest.raises(HostStartError, match=r"'extra'.*\['other'\]"):
+        index_app(app)
+
+
+def test_trigger_annotation_must_fit_the_binding_like_the_worker() -> None:
+    app = func.FunctionApp()
+
+    @app.event_grid_trigger(arg_name="event")
+    def handler(event: func.EventGridEvent | func.CloudEvent) -> None: ...
+
+    with pytest.raises(HostStartError, match="does not match its binding 'eventGridTrigger'"):
+        index_app(app)
+
+
+def test_bad_route_or_schedule_names_the_function() -> None:
+    app = func.FunctionApp()
+
+    @app.schedule(schedule="*/5 * * * *", arg_name="timer")
+    def five_fields(timer: func.TimerRequest) -> None: ...
+
+    with pytest.raises(HostStartError, match=r"'five_fields'.*six fields"):
+        index_app(app)
+
+
+@pytest.fixture
+def restored() -> Iterator[None]:
+    environ, path, modules = dict(os.environ), list(sys.path), dict(sys.modules)
+    yield
+    os.environ.clear()
+    os.environ.update(environ)
+    sys.path[:] = path
+    for name in set(sys.modules) - set(modules):
+        del sys.modules[name]
+
+
+def write_app(root: Path, source: str, name: str = "function_app") -> None:
+    (root / f"{name}.py").write_text(source)
+
+
+APP = """
+import os
+import azure.functions as func
+
+SEEN = os.environ.get("UNIT_HOST_SETTING")
+app = func.FunctionApp()
+
+@app.route(route="x", auth_level=func.AuthLevel.ANONYMOUS)
+def x(req: func.HttpRequest) -> str:
+    return "x"
+"""
+
+
+def test_load_applies_settings_before_import(tmp_path: Path, restored: None) -> None:
+    write_app(tmp_path, APP, "unit_host_app")
+    host = FunctionsHost.load(
+        tmp_path, module="unit_host_app", settings={"UNIT_HOST_SETTING": "yes"}
+    )
+    assert host.module.SEEN == "yes"
+    assert os.environ["UNIT_HOST_SETTING"] == "yes"
+    assert list(host.functions) == ["x"]
+    assert sys.modules["unit_host_app"] is host.module
+    with pytest.raises(ValueError, match="unique function name"):
+        host.module.app.get_functions()  # the host already called it once
+
+
+def test_an_import_error_is_a_start_error(tmp_path: Path, restored: None) -> None:
+    write_app(tmp_path, "import azure.functions as func\nraise RuntimeError('bad config')\n")
+    with pytest.raises(
+        HostStartError, match=r"importing .*function_app.py failed: RuntimeError: bad"
+    ):
+        FunctionsHost.load(tmp_path)
+
+
+def test_a_missing_module_is_a_start_error(tmp_path: Path, restored: None) -> None:
+    with pytest.raises(HostStartError, match=r"no function_app.py in script root"):
+        FunctionsHost.load(tmp_path)
+
+
+def test_zero_apps_via_load(tmp_path: Path, restored: None) -> None:
+    write_app(tmp_path, "x = 1\n")
+    with pytest.raises(HostStartError, match=r"no FunctionApp found in .*function_app.py"):
+        FunctionsHost.load(tmp_path)
+
+
+def test_a_bad_thread_count_is_a_start_error(tmp_path: Path, restored: None) -> None:
+    write_app(tmp_path, APP, "unit_host_app2")
+    with pytest.raises(HostStartError, match="PYTHON_THREADPOOL_THREAD_COUNT"):
+        FunctionsHost.load(
+            tmp_path, module="unit_host_app2", settings={"PYTHON_THREADPOOL_THREAD_COUNT": "0"}
+        )
