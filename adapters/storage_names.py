@@ -13,6 +13,8 @@ ROOMS_TABLE: Final = "Rooms"
 BILLING_TABLE: Final = "Billing"
 LOYALTY_TABLE: Final = "Loyalty"
 CATALOG_TABLE: Final = "Catalog"
+# Payment tokens, out of events (the vault): PK = reservation id.
+PAYMENT_METHODS_TABLE: Final = "PaymentMethods"
 
 DEADLETTER_CONTAINER: Final = "deadletter"
 DEADLETTER_ARCHIVE_CONTAINER: Final = "deadletter-archive"
@@ -24,6 +26,7 @@ TABLES: Final[tuple[str, ...]] = (
     BILLING_TABLE,
     LOYALTY_TABLE,
     CATALOG_TABLE,
+    PAYMENT_METHODS_TABLE,
 )
 CONTAINERS: Final[tuple[str, ...]] = (
     DEADLETTER_CONTAINER,

@@ -1,0 +1,134 @@
+"""Wiring: the Azure adapters of every port, built once per worker from ``Settings``.
+
+One ``TableServiceClient`` and one ``BlobServiceClient`` (the table clients are derived from the
+service client and share its connection pool); one Event Grid publisher client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from azure.core.credentials import TokenCredential
+from azure.data.tables import TableServiceClient
+from azure.storage.blob import BlobServiceClient
+
+from adapters.eventgrid import EventGridPublisher
+from adapters.layout import BILLING, LOYALTY, RESERVATIONS, ROOMS
+from adapters.payments import SandboxPaymentGateway
+from adapters.settings import Settings, SettingsError
+from adapters.storage_names import (
+    BILLING_TABLE,
+    CATALOG_TABLE,
+    LOYALTY_TABLE,
+    PAYMENT_METHODS_TABLE,
+    RESERVATIONS_TABLE,
+    ROOMS_TABLE,
+)
+from adapters.tables import (
+    StorageTransactionCounter,
+    TableCatalog,
+    TableOutbox,
+    TablePaymentMethodVault,
+    TableRepository,
+    TableRoomInventory,
+)
+from devstack.azurite import expand_connection_string
+from domain.billing import Folio
+from domain.catalog import DEMO_CATALOG, Hotel
+from domain.loyalty import LoyaltyAccount
+from domain.reservation import Reservation
+from handlers.ports import Ports
+
+__all__ = [
+    "CONTEXT_TABLES",
+    "StorageClients",
+    "StorageTransactionCounter",
+    "build_ports",
+    "build_storage_clients",
+    "seed_catalog",
+]
+
+# The table holding each context's aggregates and outbox rows.
+CONTEXT_TABLES: dict[str, str] = {
+    RESERVATIONS: RESERVATIONS_TABLE,
+    ROOMS: ROOMS_TABLE,
+    BILLING: BILLING_TABLE,
+    LOYALTY: LOYALTY_TABLE,
+}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class StorageClients:
+    tables: TableServiceClient
+    blobs: BlobServiceClient
+
+
+def build_storage_clients(
+    settings: Settings, *, credential: TokenCredential | None = None
+) -> StorageClients:
+    """Connection string (local, or Azure with keys) or endpoints with a managed identity."""
+    if settings.storage_connection_string is not None:
+        conn = settings.storage_connection_string
+        return StorageClients(
+            tables=TableServiceClient.from_connection_string(conn),
+            blobs=BlobServiceClient.from_connection_string(conn),
+        )
+    if credential is None:
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+    if settings.table_endpoint is None or settings.blob_endpoint is None:  # Settings forbids it
+        raise SettingsError("STORAGE_TABLE_ENDPOINT and STORAGE_BLOB_ENDPOINT are required")
+    return StorageClients(
+        tables=TableServiceClient(str(settings.table_endpoint), credential=credential),
+        blobs=BlobServiceClient(str(settings.blob_endpoint), credential=credential),
+    )
+
+
+def build_ports(
+    settings: Settings,
+    *,
+    counter: StorageTransactionCounter | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+    clients: StorageClients | None = None,
+) -> Ports:
+    """Every port on Azure; pass a ``counter`` to count storage round trips (``make bench``)."""
+    counter = counter or StorageTransactionCounter()
+    service = (clients or build_storage_clients(settings)).tables
+    table = service.get_table_client
+    return Ports(
+        reservations=TableRepository(
+            table(RESERVATIONS_TABLE), Reservation, context=RESERVATIONS, counter=counter
+        ),
+        folios=TableRepository(table(BILLING_TABLE), Folio, context=BILLING, counter=counter),
+        loyalty=TableRepository(
+            table(LOYALTY_TABLE), LoyaltyAccount, context=LOYALTY, counter=counter
+        ),
+        inventory=TableRoomInventory(table(ROOMS_TABLE), counter=counter),
+        outbox=TableOutbox(
+            {context: table(name) for context, name in CONTEXT_TABLES.items()}, counter=counter
+        ),
+        publisher=EventGridPublisher(
+            str(settings.eventgrid_topic_endpoint), key=settings.eventgrid_topic_key
+        ),
+        catalog=TableCatalog(table(CATALOG_TABLE), counter=counter),
+        vault=TablePaymentMethodVault(table(PAYMENT_METHODS_TABLE), counter=counter),
+        gateway=SandboxPaymentGateway(),
+        clock=clock,
+    )
+
+
+def seed_catalog(connection_string: str, hotels: Iterable[Hotel] = DEMO_CATALOG) -> None:
+    """Upsert the (demo) catalog into the Catalog table; idempotent. Creates the table if new."""
+    conn = expand_connection_string(connection_string)
+    with TableServiceClient.from_connection_string(conn) as service:
+        service.create_table_if_not_exists(CATALOG_TABLE)
+        TableCatalog(
+            service.get_table_client(CATALOG_TABLE), counter=StorageTransactionCounter()
+        ).seed_catalog(hotels)

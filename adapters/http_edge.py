@@ -1,0 +1,146 @@
+"""The HTTP edge: JSON and RFC 9457 problem+json responses, and error translation.
+
+Every error a user can cause is translated here, once, into a 4xx problem body; only a bug
+reaches the host as a 500.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import azure.functions as func
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from domain.errors import (
+    IdempotencyKeyReusedError,
+    InvalidTransitionError,
+    ReservationNotFoundError,
+    ValidationError,
+)
+
+log = logging.getLogger("hotel.http")
+
+MAX_BODY_BYTES = 64 * 1024
+PROBLEM_JSON = "application/problem+json"
+M = TypeVar("M", bound=BaseModel)
+
+
+class ProblemError(Exception):
+    """Raised inside a route to answer with a problem body."""
+
+    def __init__(
+        self, status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors or []
+
+
+def json_response(
+    body: Mapping[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
+) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(body),
+        status_code=status,
+        mimetype="application/json",
+        headers=dict(headers or {}),
+    )
+
+
+def problem(
+    status: int,
+    title: str,
+    *,
+    detail: str = "",
+    instance: str = "",
+    errors: list[dict[str, str]] | None = None,
+) -> func.HttpResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = errors
+    return func.HttpResponse(json.dumps(body), status_code=status, mimetype=PROBLEM_JSON)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def parse_body(req: func.HttpRequest, model: type[M]) -> M:
+    """Validate a JSON body into ``model``: 413 when too large, 400 listing every field error."""
+    raw = req.get_body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ProblemError(
+            413, "Payload too large", f"the body must be at most {MAX_BODY_BYTES} bytes"
+        )
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProblemError(400, "Malformed JSON", str(exc)) from exc
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ProblemError(
+            400, "Invalid request", "the request has invalid fields", _errors(exc)
+        ) from exc
+
+
+def parse_query(req: func.HttpRequest, model: type[M]) -> M:
+    """Validate query parameters into ``model``: 400 listing every field error."""
+    try:
+        return model.model_validate(dict(req.params))
+    except PydanticValidationError as exc:
+        raise ProblemError(
+            400, "Invalid query", "the query has invalid parameters", _errors(exc)
+        ) from exc
+
+
+def _errors(exc: PydanticValidationError) -> list[dict[str, str]]:
+    return [{"field": _field_path(err["loc"]), "message": err["msg"]} for err in exc.errors()]
+
+
+def reservation_id_param(req: func.HttpRequest) -> str:
+    """Reservation ids are UUIDs; anything else cannot exist (and must not reach a table key)."""
+    value = req.route_params.get("id", "")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise ReservationNotFoundError(value) from exc
+
+
+def handle_errors(
+    route: Callable[[func.HttpRequest], func.HttpResponse],
+) -> Callable[[func.HttpRequest], func.HttpResponse]:
+    """Translate domain and input errors into problem+json; let bugs surface as 500s."""
+
+    @functools.wraps(route)
+    def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+        instance = req.url
+        try:
+            return route(req)
+        except ProblemError as exc:
+            return problem(
+                exc.status, exc.title, detail=exc.detail, instance=instance, errors=exc.errors
+            )
+        except ValidationError as exc:
+            errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
+            return problem(400, "Invalid request", instance=instance, errors=errors)
+        except ReservationNotFoundError:
+            return problem(404, "Not found", detail="no such reservation", instance=instance)
+        except IdempotencyKeyReusedError as exc:
+            return problem(409, "Idempotency-Key reused", detail=str(exc), instance=instance)
+        except InvalidTransitionError as exc:
+            return problem(409, "Conflict", detail=str(exc), instance=instance)
+
+    return wrapper

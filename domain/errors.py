@@ -1,0 +1,54 @@
+"""The domain's error hierarchy, translated once at the edge (problem+json, dead-letter reason)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+
+class ValidationError(DomainError):
+    """Input breaks a business rule (bad dates, too many guests, unknown hotel...).
+
+    ``errors`` maps a field path (e.g. ``checkOut``) to a human message.
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class ReservationError(DomainError):
+    """Base of errors about one reservation."""
+
+
+class ReservationNotFoundError(ReservationError):
+    pass
+
+
+class InvalidTransitionError(ReservationError):
+    """The reservation's state does not allow this command (HTTP 409)."""
+
+
+class IdempotencyKeyReusedError(ReservationError):
+    """The same Idempotency-Key was sent with a different body (HTTP 409)."""
+
+
+class RoomUnavailableError(DomainError):
+    """No single room is free for every night of the stay."""
+
+
+class ConcurrencyError(DomainError):
+    """Someone else changed the aggregate first; reload and retry the command."""
+
+
+class EventError(DomainError):
+    """An event that can never be processed: quarantine it instead of retrying."""
+
+
+class UnknownEventTypeError(EventError):
+    pass
+
+
+class EventSchemaError(EventError):
+    pass

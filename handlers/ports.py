@@ -1,0 +1,174 @@
+"""Ports: what the application layer needs from the outside world, as Protocols.
+
+Adapters implement them on Azure SDKs (adapters/), in-memory fakes implement them for unit tests
+(adapters/memory.py); one shared test suite (tests/contract_suites/) runs against both.
+
+Atomicity rule: every ``save`` writes, in ONE atomic write (a Table entity-group transaction in
+one partition), the aggregate's new state, the events it recorded (the outbox, which is also the
+reservation's event stream) and, when given, the id of the event that caused the change (the
+idempotency record). It raises ConcurrencyError if the aggregate changed since it was loaded or
+the causing event was already processed; the caller reloads and retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar
+
+from domain.aggregate import Aggregate
+from domain.billing import Folio
+from domain.catalog import Hotel
+from domain.events import DomainEvent
+from domain.loyalty import LoyaltyAccount
+from domain.reservation import Reservation
+from domain.rooms import RoomAllocation
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One recorded event as stored: where it lives (to mark it published) and its CloudEvent."""
+
+    context: str
+    partition_key: str
+    row_key: str
+    cloudevent: dict[str, Any]  # the CloudEvents 1.0 JSON to publish, identical on every relay
+    published: bool = False
+
+
+class Repository(Protocol[A]):
+    """Aggregates of one context, one partition each (key = reservation id or guest id)."""
+
+    def get(self, key: str) -> A | None: ...
+
+    def save(
+        self, key: str, aggregate: A, *, processed_event_id: str | None = None
+    ) -> list[OutboxEntry]:
+        """Insert (etag None) or update (If-Match etag) atomically with outbox and marker.
+
+        Bumps ``aggregate.version``, sets its new etag and clears its pending events.
+        """
+        ...
+
+    def was_processed(self, key: str, event_id: str) -> bool: ...
+
+
+class RoomInventory(Protocol):
+    """Room-nights of one hotel's room type, and each reservation's allocation, in one partition.
+
+    A held room-night is an entity keyed by (date, room number): inserting it is the lock, so no
+    room-night can ever be held twice, whatever the concurrency.
+    """
+
+    def held_rooms(
+        self, hotel_id: str, room_type: str, nights: Sequence[date]
+    ) -> dict[date, set[str]]:
+        """For each night, the room numbers held by any reservation."""
+        ...
+
+    def get_allocation(
+        self, hotel_id: str, room_type: str, reservation_id: str
+    ) -> RoomAllocation | None: ...
+
+    def save(
+        self,
+        hotel_id: str,
+        room_type: str,
+        allocation: RoomAllocation,
+        *,
+        hold: Sequence[tuple[date, str]] = (),
+        release: Sequence[tuple[date, str]] = (),
+        processed_event_id: str | None = None,
+    ) -> list[OutboxEntry]:
+        """Atomically insert ``hold`` room-nights (owned by allocation.reservation_id), delete
+        ``release`` ones, save the allocation, append its events and record the marker.
+
+        Raises ConcurrencyError if any room-night to hold is taken, the allocation changed, or
+        the event was processed already.
+        """
+        ...
+
+    def was_processed(self, hotel_id: str, room_type: str, event_id: str) -> bool: ...
+
+
+class Outbox(Protocol):
+    """The recorded events of every context: relay what is unpublished, read a reservation's."""
+
+    def unpublished(self, limit: int = 100) -> list[OutboxEntry]:
+        """Oldest first, across every context."""
+        ...
+
+    def mark_published(self, entries: Sequence[OutboxEntry]) -> None: ...
+
+    def stream(
+        self, reservation_id: str, *, hotel_id: str, room_type: str, guest_id: str
+    ) -> list[dict[str, Any]]:
+        """Every CloudEvent of one reservation's saga, oldest first (one query per context)."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, cloudevents: Sequence[dict[str, Any]]) -> None:
+        """Publish CloudEvents JSON to the topic; raises on failure (nothing is marked then)."""
+        ...
+
+
+class Catalog(Protocol):
+    def hotels(self) -> list[Hotel]: ...
+
+    def get(self, hotel_id: str) -> Hotel | None: ...
+
+
+class PaymentMethodVault(Protocol):
+    """Keeps payment tokens out of events: events carry only the reference."""
+
+    def store(self, reservation_id: str, token: str) -> str:
+        """Store the token; returns the opaque reference (idempotent per reservation)."""
+        ...
+
+    def resolve(self, ref: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class AuthorizationResult:
+    approved: bool
+    authorization_id: str | None
+    reason: str | None = None
+
+
+class PaymentGateway(Protocol):
+    """Idempotent per ``idempotency_key`` (the reservation id), like real gateways' APIs."""
+
+    def authorize(
+        self, *, idempotency_key: str, token: str, amount: Decimal, currency: str
+    ) -> AuthorizationResult: ...
+
+    def capture(self, *, authorization_id: str, amount: Decimal) -> None: ...
+
+    def void(self, *, authorization_id: str) -> None: ...
+
+
+class EventToCloudEvent(Protocol):
+    """Builds the CloudEvent JSON for a domain event (source, subject, trace context)."""
+
+    def __call__(self, event: DomainEvent, *, context: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Everything the handlers need, built once per worker by adapters.bootstrap."""
+
+    reservations: Repository[Reservation]  # key: reservation id
+    folios: Repository[Folio]  # key: reservation id
+    loyalty: Repository[LoyaltyAccount]  # key: guest id
+    inventory: RoomInventory
+    outbox: Outbox
+    publisher: EventPublisher
+    catalog: Catalog
+    vault: PaymentMethodVault
+    gateway: PaymentGateway
+    clock: Callable[[], datetime]

@@ -1,0 +1,153 @@
+"""The Azure Table adapters pass the port suites, on a real Azurite (one per session)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+import pytest
+from azure.data.tables import TableServiceClient
+
+from adapters.bootstrap import CONTEXT_TABLES, build_ports, seed_catalog
+from adapters.settings import Settings
+from adapters.storage_names import CATALOG_TABLE, PAYMENT_METHODS_TABLE, ROOMS_TABLE
+from adapters.tables import (
+    StorageTransactionCounter,
+    TableCatalog,
+    TableOutbox,
+    TablePaymentMethodVault,
+    TableRepository,
+    TableRoomInventory,
+)
+from domain.aggregate import Aggregate
+from domain.catalog import DEMO_CATALOG, Hotel
+from handlers.ports import Catalog, Outbox, PaymentMethodVault, Repository, RoomInventory
+from tests.port_suites import PortFactory
+from tests.port_suites.catalog import CatalogContract
+from tests.port_suites.inventory import RoomInventoryContract
+from tests.port_suites.outbox import OutboxContract
+from tests.port_suites.repository import RepositoryContract
+from tests.port_suites.support import Tally, unique
+from tests.port_suites.vault import PaymentMethodVaultContract
+
+pytestmark = pytest.mark.integration
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class TableFactory:
+    def __init__(self, service: TableServiceClient, counter: StorageTransactionCounter) -> None:
+        self.service = service
+        self.counter = counter
+
+    def repository(self, aggregate_type: type[A], context: str) -> Repository[A]:
+        table = self.service.get_table_client(CONTEXT_TABLES[context])
+        return TableRepository(table, aggregate_type, context=context, counter=self.counter)
+
+    def inventory(self) -> RoomInventory:
+        return TableRoomInventory(self.service.get_table_client(ROOMS_TABLE), counter=self.counter)
+
+    def outbox(self) -> Outbox:
+        tables = {ctx: self.service.get_table_client(n) for ctx, n in CONTEXT_TABLES.items()}
+        return TableOutbox(tables, counter=self.counter)
+
+    def vault(self) -> PaymentMethodVault:
+        table = self.service.get_table_client(PAYMENT_METHODS_TABLE)
+        return TablePaymentMethodVault(table, counter=self.counter)
+
+    def seeded_catalog(self, hotels: Sequence[Hotel]) -> Catalog:
+        table = self.service.get_table_client(CATALOG_TABLE)
+        TableCatalog(table, counter=self.counter).seed_catalog(hotels)
+        return TableCatalog(table, counter=self.counter)
+
+
+@pytest.fixture(scope="session")
+def table_service(storage_connection_string: str) -> Iterator[TableServiceClient]:
+    with TableServiceClient.from_connection_string(storage_connection_string) as service:
+        yield service
+
+
+@pytest.fixture
+def factory(table_service: TableServiceClient) -> PortFactory:
+    return TableFactory(table_service, StorageTransactionCounter())
+
+
+class TestTableRepository(RepositoryContract):
+    pass
+
+
+class TestTableRoomInventory(RoomInventoryContract):
+    pass
+
+
+class TestTableOutbox(OutboxContract):
+    pass
+
+
+class TestTableVault(PaymentMethodVaultContract):
+    pass
+
+
+class TestTableCatalog(CatalogContract):
+    pass
+
+
+def test_a_save_is_one_storage_transaction(table_service: TableServiceClient) -> None:
+    counter = StorageTransactionCounter()
+    repo = TableFactory(table_service, counter).repository(Tally, "reservations")
+    key = unique("r")
+    tally = Tally(reservation_id=key)
+    tally.bump()
+    tally.bump()
+    repo.save(key, tally, processed_event_id=unique("evt"))
+    assert counter.count == 1
+    repo.get(key)
+    assert counter.reset() == 2
+
+
+def test_the_catalog_is_read_once_then_cached(
+    storage_connection_string: str, table_service: TableServiceClient
+) -> None:
+    seed_catalog(storage_connection_string)
+    seed_catalog(storage_connection_string)
+    counter = StorageTransactionCounter()
+    catalog = TableCatalog(table_service.get_table_client(CATALOG_TABLE), counter=counter)
+    for hotel in DEMO_CATALOG:
+        assert catalog.get(hotel.hotel_id) == hotel
+    catalog.hotels()
+    assert counter.count == 1
+
+
+def test_outbox_rows_are_stored_as_documented(table_service: TableServiceClient) -> None:
+    repo = TableFactory(table_service, StorageTransactionCounter()).repository(Tally, "billing")
+    key = unique("r")
+    tally = Tally(reservation_id=key)
+    tally.bump()
+    (entry,) = repo.save(key, tally, processed_event_id="evt-1")
+    table = table_service.get_table_client(CONTEXT_TABLES["billing"])
+    rows = {
+        e["RowKey"]: e for e in table.query_entities("PartitionKey eq @pk", parameters={"pk": key})
+    }
+    assert set(rows) == {"state", f"evt|{key}|000001|00", "seen|evt-1", "ver|state|000001"}
+    assert entry.row_key == f"evt|{key}|000001|00"
+    outbox_row = rows[entry.row_key]
+    assert (outbox_row["Published"], outbox_row["Context"]) == (False, "billing")
+    assert rows["state"]["Version"] == 1
+
+
+def test_build_ports_wires_every_port_on_azurite(storage_connection_string: str) -> None:
+    settings = Settings.load(
+        {
+            "AzureWebJobsStorage": storage_connection_string,
+            "EVENTGRID_TOPIC_ENDPOINT": "http://127.0.0.1:9/api/events",
+            "EVENTGRID_TOPIC_KEY": "unused",
+        }
+    )
+    counter = StorageTransactionCounter()
+    seed_catalog(storage_connection_string)
+    ports = build_ports(settings, counter=counter)
+    assert ports.reservations.get(unique("r")) is None
+    assert ports.catalog.get("grand-lisbon") == DEMO_CATALOG[0]
+    ref = ports.vault.store(unique("r"), "tok_visa")
+    assert ports.vault.resolve(ref) == "tok_visa"
+    assert counter.count == 4

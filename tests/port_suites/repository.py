@@ -1,0 +1,128 @@
+"""The Repository port: atomic save with version/etag check, outbox rows and processed markers."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from domain.errors import ConcurrencyError
+from handlers.ports import Repository
+from tests.port_suites.factory import PortFactory
+from tests.port_suites.support import Tally, unique
+
+
+class RepositoryContract:
+    @pytest.fixture
+    def repo(self, factory: PortFactory) -> Repository[Tally]:
+        return factory.repository(Tally, "reservations")
+
+    def test_an_unknown_key_reads_as_none(self, repo: Repository[Tally]) -> None:
+        assert repo.get(unique("r")) is None
+
+    def test_a_saved_aggregate_reads_back_with_version_and_etag(
+        self, repo: Repository[Tally]
+    ) -> None:
+        key = unique("r")
+        tally = Tally(reservation_id=key)
+        event_id = tally.bump()
+
+        entries = repo.save(key, tally)
+
+        assert (tally.version, tally.pending_events) == (1, ())
+        assert tally.etag is not None
+        assert [e.cloudevent["id"] for e in entries] == [event_id]
+        assert entries[0].cloudevent["type"] == "Hotel.TallyBumped"
+        assert entries[0].context == "reservations"
+        assert not entries[0].published
+        loaded = repo.get(key)
+        assert loaded is not None
+        assert (loaded.count, loaded.version, loaded.etag) == (1, 1, tally.etag)
+        assert loaded.pending_events == ()
+
+    def test_saving_the_loaded_aggregate_bumps_its_version(self, repo: Repository[Tally]) -> None:
+        key = unique("r")
+        repo.save(key, Tally(reservation_id=key))
+        loaded = repo.get(key)
+        assert loaded is not None
+        loaded.bump()
+        repo.save(key, loaded)
+        reloaded = repo.get(key)
+        assert reloaded is not None
+        assert (reloaded.version, reloaded.count) == (2, 1)
+
+    def test_creating_an_existing_aggregate_is_a_conflict(self, repo: Repository[Tally]) -> None:
+        key = unique("r")
+        repo.save(key, Tally(reservation_id=key))
+        with pytest.raises(ConcurrencyError):
+            repo.save(key, Tally(reservation_id=key, count=5))
+
+    @pytest.mark.parametrize("with_events", [True, False])
+    def test_a_stale_etag_is_a_conflict_and_changes_nothing(
+        self, repo: Repository[Tally], with_events: bool
+    ) -> None:
+        key = unique("r")
+        repo.save(key, Tally(reservation_id=key))
+        first, second = repo.get(key), repo.get(key)
+        assert first is not None
+        assert second is not None
+        first.bump()
+        repo.save(key, first)
+        second.count = 99
+        if with_events:
+            second.bump()
+
+        with pytest.raises(ConcurrencyError):
+            repo.save(key, second)
+
+        assert second.version == 1  # untouched: the caller reloads and retries
+        assert len(second.pending_events) == (1 if with_events else 0)
+        current = repo.get(key)
+        assert current is not None
+        assert (current.count, current.version) == (1, 2)
+
+    def test_the_same_processed_event_twice_is_a_conflict(self, repo: Repository[Tally]) -> None:
+        key = unique("r")
+        cause = unique("evt")
+        tally = Tally(reservation_id=key)
+        tally.bump()
+        repo.save(key, tally, processed_event_id=cause)
+        assert repo.was_processed(key, cause)
+        assert not repo.was_processed(key, unique("evt"))
+
+        again = repo.get(key)
+        assert again is not None
+        again.bump()
+        with pytest.raises(ConcurrencyError):
+            repo.save(key, again, processed_event_id=cause)
+        current = repo.get(key)
+        assert current is not None
+        assert current.count == 1
+
+    def test_racing_writers_never_lose_an_update(self, repo: Repository[Tally]) -> None:
+        key = unique("r")
+        repo.save(key, Tally(reservation_id=key))
+        writers = 8
+        conflicts: list[int] = []
+        barrier = threading.Barrier(writers)
+
+        def increment() -> None:
+            barrier.wait()
+            while True:
+                tally = repo.get(key)
+                assert tally is not None
+                tally.bump()
+                try:
+                    repo.save(key, tally)
+                    return
+                except ConcurrencyError:
+                    conflicts.append(1)
+
+        threads = [threading.Thread(target=increment) for _ in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        final = repo.get(key)
+        assert final is not None
+        assert (final.count, final.version) == (writers, writers + 1)

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, ClassVar
+
+import pytest
+
+from domain import events
+from domain.errors import EventSchemaError, UnknownEventTypeError
+from domain.events import (
+    EVENT_CLASSES,
+    DomainEvent,
+    PaymentAuthorized,
+    ReservationRequested,
+    parse_event,
+)
+from handlers.routing import SUBSCRIPTIONS
+
+
+def requested() -> ReservationRequested:
+    return ReservationRequested(
+        reservation_id="r-1",
+        hotel_id="grand-lisbon",
+        room_type="STD",
+        check_in=date(2031, 5, 1),
+        check_out=date(2031, 5, 4),
+        guests=2,
+        guest_id="g-1",
+        payment_method_ref="pm_r-1",
+    )
+
+
+def test_events_round_trip_through_their_cloudevent_data() -> None:
+    event = requested()
+    data = event.to_data()
+    assert data["checkIn"] == "2031-05-01"
+    assert data["schemaVersion"] == 1
+    assert parse_event("Hotel.ReservationRequested", data) == event
+    assert event.subject == "/hotels/grand-lisbon/reservations/r-1"
+
+
+def test_money_travels_as_a_string() -> None:
+    from decimal import Decimal
+
+    event = PaymentAuthorized(
+        reservation_id="r",
+        hotel_id="h",
+        room_type="STD",
+        room_number="101",
+        amount=Decimal("360.00"),
+        currency="EUR",
+        authorization_id="a",
+    )
+    assert event.to_data()["amount"] == "360.00"
+
+
+def test_every_routed_type_is_an_event() -> None:
+    known = {cls.event_type() for cls in EVENT_CLASSES}
+    for subscription in SUBSCRIPTIONS:
+        assert set(subscription.included_event_types) <= known
+
+
+def test_unknown_type_is_an_event_error() -> None:
+    with pytest.raises(UnknownEventTypeError):
+        parse_event("Hotel.Nope", {})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "not an object",
+        None,
+        {"reservationId": "r-1"},
+        {**requested().to_data(), "unexpected": 1},
+        {**requested().to_data(), "schemaVersion": 2},
+        {**requested().to_data(), "schemaVersion": 0},
+        {**requested().to_data(), "schemaVersion": "1"},
+        {**requested().to_data(), "checkIn": "not a date"},
+    ],
+)
+def test_bad_payloads_are_schema_errors(data: object) -> None:
+    with pytest.raises(EventSchemaError):
+        parse_event("Hotel.ReservationRequested", data)
+
+
+class GuestNoted(DomainEvent):
+    """A v2 event: v1 had ``name``, v2 splits it (a made-up upcast, to test the mechanism)."""
+
+    first_name: str
+    last_name: str
+
+    CURRENT_VERSION: ClassVar[int] = 2
+
+    @staticmethod
+    def _v1_to_v2(payload: dict[str, Any]) -> dict[str, Any]:
+        first, _, last = payload.pop("name").partition(" ")
+        return {**payload, "firstName": first, "lastName": last}
+
+    upcasters: ClassVar[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+        1: _v1_to_v2,
+    }
+
+
+def test_older_payloads_are_upcast_before_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry = dict(events.EVENT_REGISTRY)
+    registry[GuestNoted.event_type()] = GuestNoted
+    monkeypatch.setattr(events, "EVENT_REGISTRY", registry)
+    v1 = {"reservationId": "r", "hotelId": "h", "name": "Ada Lovelace"}
+    event = parse_event("Hotel.GuestNoted", v1)
+    assert isinstance(event, GuestNoted)
+    assert (event.first_name, event.last_name, event.schema_version) == ("Ada", "Lovelace", 2)
+    current = event.to_data()
+    assert parse_event("Hotel.GuestNoted", current) == event

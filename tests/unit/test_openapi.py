@@ -1,0 +1,55 @@
+"""openapi.yaml describes exactly the HTTP routes and methods that function_app.py serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.unit.infra.test_function_app_subscriptions import _indexed_functions
+
+REPO = Path(__file__).resolve().parents[2]
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def _spec() -> dict[str, Any]:
+    loaded = yaml.safe_load((REPO / "openapi.yaml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _served_operations() -> set[tuple[str, str]]:
+    operations = set()
+    for function in _indexed_functions(REPO / "function_app.py"):
+        trigger = function.get_trigger()
+        if trigger is None or trigger.get_binding_name() != "httpTrigger":
+            continue
+        binding = trigger.get_dict_repr()
+        route = "/" + str(binding["route"])
+        for method in binding["methods"]:
+            operations.add((str(method).lower(), route))
+    return operations
+
+
+def test_openapi_paths_match_the_function_app_routes() -> None:
+    documented = {
+        (method, path)
+        for path, item in _spec()["paths"].items()
+        for method in item
+        if method in HTTP_METHODS
+    }
+    assert documented == _served_operations()
+
+
+def test_every_operation_but_health_requires_a_function_key() -> None:
+    spec = _spec()
+    assert spec["security"], "the API must declare function-key security by default"
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            assert ("security" in operation and operation["security"] == []) == (
+                path == "/health"
+            ), f"{method.upper()} {path}"
+            assert "401" in operation["responses"] or path == "/health"
