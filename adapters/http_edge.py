@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from domain.errors import (
+    HotelNotFoundError,
     IdempotencyKeyReusedError,
     InvalidTransitionError,
     ReservationNotFoundError,
@@ -136,6 +137,8 @@ def handle_errors(
         except ValidationError as exc:
             errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
             return problem(400, "Invalid request", instance=instance, errors=errors)
+        except HotelNotFoundError:
+            return problem(404, "Not found", detail="no such hotel", instance=instance)
         except ReservationNotFoundError:
             return problem(404, "Not found", detail="no such reservation", instance=instance)
         except IdempotencyKeyReusedError as exc:

@@ -18,6 +18,10 @@ class ValidationError(DomainError):
         self.errors = errors
 
 
+class HotelNotFoundError(DomainError):
+    """The hotel is not in the catalog (HTTP 404 on routes under /hotels/{hotelId})."""
+
+
 class ReservationError(DomainError):
     """Base of errors about one reservation."""
 

@@ -7,6 +7,6 @@ from typing import Any
 from handlers.ports import Ports
 
 
-def list_hotels(ports: Ports) -> dict[str, Any]:
+def hotels_view(ports: Ports) -> dict[str, Any]:
     """``{"hotels": [{"hotelId", "name", "currency", "roomTypes": [...]}]}``."""
     return {"hotels": [hotel.to_body() for hotel in ports.catalog.hotels()]}

@@ -12,7 +12,7 @@ import logging
 from datetime import date, timedelta
 from typing import Any, Final
 
-from domain.errors import ValidationError
+from domain.errors import HotelNotFoundError, ValidationError
 from domain.events import DomainEvent, PaymentDeclined, ReservationCancelled, ReservationRequested
 from domain.rooms import ReleaseReason, RoomAllocation, choose_room
 from domain.stay import stay_nights
@@ -30,14 +30,15 @@ def availability(
 ) -> dict[str, Any]:
     """Rooms free per night in [from_, to): ``{"hotelId", "roomType", "nights": [...]}``.
 
-    Raises ValidationError for an unknown hotel or room type, or a bad range (at most a year).
+    Raises HotelNotFoundError for an unknown hotel; ValidationError for an unknown room type
+    or a bad range (at most a year).
     """
     errors: dict[str, str] = {}
     hotel = ports.catalog.get(hotel_id)
     rooms: tuple[str, ...] = ()
     if hotel is None:
-        errors["hotelId"] = f"unknown hotel {hotel_id!r}"
-    elif (kind := hotel.room_types.get(room_type)) is None:
+        raise HotelNotFoundError(hotel_id)
+    if (kind := hotel.room_types.get(room_type)) is None:
         errors["roomType"] = f"unknown room type {room_type!r}"
     else:
         rooms = kind.room_numbers

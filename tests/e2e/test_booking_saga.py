@@ -78,7 +78,11 @@ def event_types(api: httpx.Client, reservation_id: str) -> list[str]:
 def availability(api: httpx.Client, hotel: str, room_type: str, night: date) -> int:
     response = api.get(
         f"/hotels/{hotel}/availability",
-        params={"roomType": room_type, "from": night.isoformat(), "to": (night + timedelta(days=1)).isoformat()},
+        params={
+            "roomType": room_type,
+            "from": night.isoformat(),
+            "to": (night + timedelta(days=1)).isoformat(),
+        },
     )
     assert response.status_code == 200, response.text
     nights = response.json()["nights"]
@@ -97,9 +101,9 @@ def test_a_booking_is_confirmed_with_a_room_and_a_total(api: httpx.Client) -> No
     assert invoice["total"] == "360.00"
     assert len(invoice["lines"]) == 3
     types = wait_for(
-        lambda: (t := event_types(api, created["reservationId"]))
-        and "ReservationConfirmed" in t
-        and t,
+        lambda: (
+            (t := event_types(api, created["reservationId"])) and "ReservationConfirmed" in t and t
+        ),
         timeout=10,
     )
     assert types[0] == "ReservationRequested"
@@ -114,9 +118,7 @@ def test_a_declined_card_rejects_the_booking_and_releases_the_room(api: httpx.Cl
     rejected = settle(api, created["reservationId"])
     assert rejected["status"] == "Rejected"
     assert rejected["reason"] == "payment_declined"
-    wait_for(
-        lambda: "RoomReleased" in event_types(api, created["reservationId"]), timeout=10
-    )
+    wait_for(lambda: "RoomReleased" in event_types(api, created["reservationId"]), timeout=10)
     assert availability(api, "grand-lisbon", "STE", night) == 2
 
 
@@ -148,9 +150,11 @@ def test_cancelling_early_is_free_and_frees_the_room(api: httpx.Client) -> None:
     assert again.status_code == 200
     wait_for(lambda: availability(api, "grand-lisbon", "DLX", night) == before + 1, timeout=15)
     invoice = wait_for(
-        lambda: (i := api.get(f"/reservations/{created['reservationId']}/invoice").json())
-        and i["status"] == "Voided"
-        and i,
+        lambda: (
+            (i := api.get(f"/reservations/{created['reservationId']}/invoice").json())
+            and i["status"] == "Voided"
+            and i
+        ),
         timeout=15,
     )
     assert invoice["total"] == "0.00"
@@ -161,9 +165,11 @@ def test_cancelling_late_captures_the_first_night(api: httpx.Client) -> None:
     assert settle(api, created["reservationId"])["status"] == "Confirmed"
     assert api.post(f"/reservations/{created['reservationId']}/cancel").status_code == 202
     invoice = wait_for(
-        lambda: (i := api.get(f"/reservations/{created['reservationId']}/invoice").json())
-        and i["total"] == "95.00"
-        and i,
+        lambda: (
+            (i := api.get(f"/reservations/{created['reservationId']}/invoice").json())
+            and i["total"] == "95.00"
+            and i
+        ),
         timeout=15,
     )
     assert invoice["currency"] == "EUR"

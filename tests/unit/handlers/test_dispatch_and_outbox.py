@@ -68,3 +68,16 @@ def test_relay_publishes_oldest_first_in_batches(ports: Ports, bus: Bus) -> None
     assert relay_outbox(ports) == 0
     published = [ce["data"]["reservationId"] for ce in ports.publisher.published]
     assert published == ids
+
+
+def test_hotels_view_lists_the_catalog(ports: Ports) -> None:
+    from handlers.catalog import hotels_view
+
+    view = hotels_view(ports)
+    assert [h["hotelId"] for h in view["hotels"]] == ["grand-lisbon", "harbor-porto"]
+    assert view["hotels"][0]["roomTypes"][0] == {
+        "code": "STD",
+        "capacity": 2,
+        "nightlyRate": "120.00",
+        "rooms": 20,
+    }

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from domain.errors import ValidationError
+from domain.errors import HotelNotFoundError, ValidationError
 from domain.rooms import RoomAllocation
 from handlers import billing
 from handlers.ports import OutboxEntry, Ports
@@ -42,7 +42,6 @@ def test_availability_counts_free_rooms_per_night(ports: Ports, bus: Bus) -> Non
 @pytest.mark.parametrize(
     ("hotel", "room_type", "start", "end", "fields"),
     [
-        ("nowhere", "STD", MAY_1, MAY_4, {"hotelId"}),
         ("grand-lisbon", "PENT", MAY_1, MAY_4, {"roomType"}),
         ("grand-lisbon", "STD", MAY_4, MAY_1, {"to"}),
         ("grand-lisbon", "STD", MAY_1, date(2033, 1, 1), {"to"}),
@@ -54,6 +53,11 @@ def test_availability_rejects_bad_queries(
     with pytest.raises(ValidationError) as caught:
         availability(hotel, room_type, start, end, ports)
     assert set(caught.value.errors) == fields
+
+
+def test_availability_of_an_unknown_hotel_is_not_found(ports: Ports) -> None:
+    with pytest.raises(HotelNotFoundError):
+        availability("nowhere", "STD", MAY_1, MAY_4, ports)
 
 
 def test_the_loser_of_a_race_for_a_room_takes_another(ports: Ports, bus: Bus) -> None:
