@@ -18,7 +18,7 @@ class RoomType:
 
     def to_body(self) -> dict[str, Any]:
         return {
-            "code": self.code,
+            "roomType": self.code,
             "capacity": self.capacity,
             "nightlyRate": format_money(self.nightly_rate),
             "rooms": len(self.room_numbers),
