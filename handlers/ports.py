@@ -12,10 +12,11 @@ the causing event was already processed; the caller reloads and retries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
 from domain.aggregate import Aggregate
@@ -158,6 +159,77 @@ class EventToCloudEvent(Protocol):
     def __call__(self, event: DomainEvent, *, context: str) -> dict[str, Any]: ...
 
 
+class DeadLetterState(StrEnum):
+    """Where a dead-letter blob is: its container (adapters/storage_names.py)."""
+
+    PENDING = "deadlettered"  # `deadletter`: written by Event Grid, waiting to be replayed
+    ARCHIVED = "archived"  # `deadletter-archive`: replayed successfully
+    POISON = "poison"  # `deadletter-poison`: can never succeed, or failed too often
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One dead-letter blob as listed (its body is not read)."""
+
+    name: str  # {SUBSCRIPTION}/{yyyy}/{M}/{d}/{H}/{guid}.json, the same in every container
+    metadata: Mapping[str, str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ClaimedDeadLetter:
+    """A pending dead-letter blob held exclusively (a blob lease) until moved or released."""
+
+    name: str
+    body: bytes
+    metadata: Mapping[str, str]  # as read under the claim (fresher than a listing)
+    created_at: datetime
+    token: str  # the lease id
+
+
+class ClaimLostError(Exception):
+    """The claim expired and the blob was claimed again or changed: leave the blob alone."""
+
+
+class DeadLetterStore(Protocol):
+    """The dead-letter containers. A claim is exclusive (at most one holder at a time) and
+    expires on its own, so a crashed holder leaves the blob to be retried, never lost."""
+
+    def letters(
+        self, state: DeadLetterState, *, prefix: str = "", limit: int | None = None
+    ) -> list[DeadLetter]:
+        """Blobs of one container whose name starts with ``prefix``, in name order."""
+        ...
+
+    def read(self, state: DeadLetterState, name: str) -> bytes | None: ...
+
+    def claim(self, name: str) -> ClaimedDeadLetter | None:
+        """Hold a pending blob; None if it is gone or someone else holds it."""
+        ...
+
+    def renew(self, claim: ClaimedDeadLetter) -> None:
+        """Extend the claim (call it while working); ClaimLostError if it was lost."""
+        ...
+
+    def release(
+        self, claim: ClaimedDeadLetter, *, metadata: Mapping[str, str] | None = None
+    ) -> None:
+        """Give the blob back, first merging ``metadata`` into its own; ClaimLostError if lost."""
+        ...
+
+    def move(
+        self, claim: ClaimedDeadLetter, state: DeadLetterState, metadata: Mapping[str, str]
+    ) -> None:
+        """Copy the blob (body, its metadata merged with ``metadata``) to ``state``'s container
+        under the same name, then delete the pending blob -- only once the copy is written.
+        ClaimLostError (nothing deleted) if the claim was lost."""
+        ...
+
+    def quarantine(self, name: str, body: bytes, metadata: Mapping[str, str]) -> None:
+        """Write a new poison blob (an event refused at delivery); never overwrites."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
     """Everything the handlers need, built once per worker by adapters.bootstrap."""
@@ -172,3 +244,5 @@ class Ports:
     vault: PaymentMethodVault
     gateway: PaymentGateway
     clock: Callable[[], datetime]
+    # The dead-letter containers (adapters/deadletters.py); None where nothing reprocesses.
+    dead_letters: DeadLetterStore | None = None

@@ -33,5 +33,5 @@ def test_hotel_body_shows_rates_as_money_strings() -> None:
         "hotelId": "harbor-porto",
         "name": "Harbor Porto",
         "currency": "EUR",
-        "roomTypes": [{"code": "STD", "capacity": 2, "nightlyRate": "95.00", "rooms": 10}],
+        "roomTypes": [{"roomType": "STD", "capacity": 2, "nightlyRate": "95.00", "rooms": 10}],
     }

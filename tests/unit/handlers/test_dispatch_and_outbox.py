@@ -76,7 +76,7 @@ def test_hotels_view_lists_the_catalog(ports: Ports) -> None:
     view = hotels_view(ports)
     assert [h["hotelId"] for h in view["hotels"]] == ["grand-lisbon", "harbor-porto"]
     assert view["hotels"][0]["roomTypes"][0] == {
-        "code": "STD",
+        "roomType": "STD",
         "capacity": 2,
         "nightlyRate": "120.00",
         "rooms": 20,
