@@ -13,6 +13,7 @@ import logging
 import azure.functions as func
 
 from adapters.bootstrap import build_ports
+from adapters.deadletters import delivered_event_json
 from adapters.http_edge import (
     ProblemError,
     handle_errors,
@@ -22,11 +23,11 @@ from adapters.http_edge import (
     reservation_id_param,
 )
 from adapters.settings import Settings
-from handlers import billing, catalog, loyalty, reservations, rooms
+from adapters.telemetry import configure_telemetry, consumes
+from handlers import billing, catalog, dead_letters, loyalty, reservations, rooms
 from handlers.commands import RequestReservation
-from handlers.dispatch import dispatch
 from handlers.outbox import relay_outbox
-from handlers.ports import Ports
+from handlers.ports import DeadLetterState, DeadLetterStore, Ports
 from handlers.queries import AvailabilityQuery
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -35,8 +36,10 @@ log = logging.getLogger("hotel")
 
 @functools.cache
 def ports() -> Ports:
-    """The worker's one set of SDK clients, built from the app settings on first use."""
-    return build_ports(Settings.load())
+    """The worker's one set of SDK clients (and its telemetry), from the app settings."""
+    settings = Settings.load()
+    configure_telemetry(settings)
+    return build_ports(settings)
 
 
 # --- HTTP API (contract.md) ----------------------------------------------------------------------
@@ -124,31 +127,36 @@ def guest_loyalty(req: func.HttpRequest) -> func.HttpResponse:
 
 # --- Event Grid subscribers (one per subscription in handlers/routing.py) ------------------------
 # An exception here is a 500 to Event Grid, which retries and finally dead-letters: handlers
-# must raise rather than swallow anything that should be tried again.
+# must raise rather than swallow anything that should be tried again. An event that can never
+# be processed (EventError) is quarantined to deadletter-poison and acknowledged (deliver_event).
 
 
 @app.function_name(name="reservations")
 @app.event_grid_trigger(arg_name="event")
+@consumes("reservations")
 def reservations_subscriber(event: func.CloudEvent) -> None:
-    dispatch("reservations", event.type, event.get_json(), ports())
+    deliver_event("reservations", event)
 
 
 @app.function_name(name="rooms")
 @app.event_grid_trigger(arg_name="event")
+@consumes("rooms")
 def rooms_subscriber(event: func.CloudEvent) -> None:
-    dispatch("rooms", event.type, event.get_json(), ports())
+    deliver_event("rooms", event)
 
 
 @app.function_name(name="billing")
 @app.event_grid_trigger(arg_name="event")
+@consumes("billing")
 def billing_subscriber(event: func.CloudEvent) -> None:
-    dispatch("billing", event.type, event.get_json(), ports())
+    deliver_event("billing", event)
 
 
 @app.function_name(name="loyalty")
 @app.event_grid_trigger(arg_name="event")
+@consumes("loyalty")
 def loyalty_subscriber(event: func.CloudEvent) -> None:
-    dispatch("loyalty", event.type, event.get_json(), ports())
+    deliver_event("loyalty", event)
 
 
 # --- Timers --------------------------------------------------------------------------------------
@@ -161,3 +169,50 @@ def relay_outbox_timer(timer: func.TimerRequest) -> None:
     published = relay_outbox(ports())
     if published:
         log.warning("outbox relay published %d event(s) left unpublished", published)
+
+
+# --- Dead letters (handlers/dead_letters.py; README "Dead letters") ------------------------------
+
+
+def dead_letter_store() -> DeadLetterStore:
+    store = ports().dead_letters
+    if store is None:  # build_ports always wires it
+        raise RuntimeError("no dead-letter store is configured")
+    return store
+
+
+def deliver_event(subscription: str, event: func.CloudEvent) -> None:
+    """Dispatch a live delivery; quarantine (and acknowledge) one that can never succeed."""
+    dead_letters.deliver(subscription, delivered_event_json(event), ports(), dead_letter_store())
+
+
+@app.function_name(name="reprocess_dead_letters")
+@app.timer_trigger(schedule="0 */5 * * * *", arg_name="timer", run_on_startup=False)
+def reprocess_dead_letters_timer(timer: func.TimerRequest) -> None:
+    """Replays dead-lettered events; archives what succeeds, quarantines poison (logs a summary)."""
+    dead_letters.reprocess_dead_letters(dead_letter_store(), ports(), trigger="timer")
+
+
+@app.route(route="ops/dead-letters", methods=["GET"], auth_level=func.AuthLevel.ADMIN)
+@handle_errors
+def list_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
+    query = parse_query(req, dead_letters.DeadLetterQuery)
+    states = [query.state] if query.state else list(DeadLetterState)
+    view = dead_letters.dead_letter_overview(
+        dead_letter_store(),
+        ports(),
+        states=states,
+        subscription=query.subscription,
+        limit=query.limit,
+    )
+    return json_response(view)
+
+
+@app.route(route="ops/dead-letters/reprocess", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
+@handle_errors
+def reprocess_dead_letters_now(req: func.HttpRequest) -> func.HttpResponse:
+    options = parse_query(req, dead_letters.ReprocessOptions)
+    report = dead_letters.reprocess_dead_letters(
+        dead_letter_store(), ports(), trigger="operator", force=options.force
+    )
+    return json_response(report.as_json())

@@ -14,6 +14,8 @@ from azure.core.credentials import TokenCredential
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
+from adapters.connection import expand_connection_string
+from adapters.deadletters import BlobDeadLetterStore
 from adapters.eventgrid import EventGridPublisher
 from adapters.layout import BILLING, LOYALTY, RESERVATIONS, ROOMS
 from adapters.payments import SandboxPaymentGateway
@@ -34,7 +36,6 @@ from adapters.tables import (
     TableRepository,
     TableRoomInventory,
 )
-from devstack.azurite import expand_connection_string
 from domain.billing import Folio
 from domain.catalog import DEMO_CATALOG, Hotel
 from domain.loyalty import LoyaltyAccount
@@ -105,7 +106,8 @@ def build_ports(
 ) -> Ports:
     """Every port on Azure; pass a ``counter`` to count storage round trips (``make bench``)."""
     counter = counter or PROCESS_STORAGE_COUNTER
-    service = (clients or build_storage_clients(settings)).tables
+    storage = clients or build_storage_clients(settings)
+    service = storage.tables
     table = service.get_table_client
     return Ports(
         reservations=TableRepository(
@@ -126,6 +128,7 @@ def build_ports(
         vault=TablePaymentMethodVault(table(PAYMENT_METHODS_TABLE), counter=counter),
         gateway=SandboxPaymentGateway(),
         clock=clock,
+        dead_letters=BlobDeadLetterStore(storage.blobs),
     )
 
 

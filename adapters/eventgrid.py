@@ -15,6 +15,8 @@ from azure.core.credentials import AzureKeyCredential, TokenCredential
 from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridPublisherClient
 
+from adapters.telemetry import publish_span
+
 # Attributes of CloudEvents 1.0 that are not extensions.
 _CORE_ATTRIBUTES: Final = frozenset(
     {"specversion", "id", "source", "type", "subject", "time", "datacontenttype",
@@ -52,6 +54,7 @@ class EventGridPublisher:
         key: str | None = None,
         credential: TokenCredential | None = None,
     ) -> None:
+        self._endpoint = endpoint
         if key:
             self._client = EventGridPublisherClient(endpoint, AzureKeyCredential(key))
         else:
@@ -63,8 +66,9 @@ class EventGridPublisher:
 
     def publish(self, cloudevents: Sequence[dict[str, Any]]) -> None:
         events = [cloudevent_from_json(ce) for ce in cloudevents]
-        for start in range(0, len(events), MAX_EVENTS_PER_REQUEST):
-            self._client.send(events[start : start + MAX_EVENTS_PER_REQUEST])
+        with publish_span(cloudevents, self._endpoint):
+            for start in range(0, len(events), MAX_EVENTS_PER_REQUEST):
+                self._client.send(events[start : start + MAX_EVENTS_PER_REQUEST])
 
     def close(self) -> None:
         self._client.close()

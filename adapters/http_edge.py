@@ -17,6 +17,7 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from adapters.telemetry import http_span, record_response
 from domain.errors import (
     HotelNotFoundError,
     IdempotencyKeyReusedError,
@@ -123,27 +124,40 @@ def reservation_id_param(req: func.HttpRequest) -> str:
 def handle_errors(
     route: Callable[[func.HttpRequest], func.HttpResponse],
 ) -> Callable[[func.HttpRequest], func.HttpResponse]:
-    """Translate domain and input errors into problem+json; let bugs surface as 500s."""
+    """Translate domain and input errors into problem+json; let bugs surface as 500s.
+
+    Each request runs in a SERVER span (``adapters.telemetry.http_span``), so every route is
+    traced and the events it records carry its trace context.
+    """
 
     @functools.wraps(route)
     def wrapper(req: func.HttpRequest) -> func.HttpResponse:
-        instance = req.url
-        try:
-            return route(req)
-        except ProblemError as exc:
-            return problem(
-                exc.status, exc.title, detail=exc.detail, instance=instance, errors=exc.errors
-            )
-        except ValidationError as exc:
-            errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
-            return problem(400, "Invalid request", instance=instance, errors=errors)
-        except HotelNotFoundError:
-            return problem(404, "Not found", detail="no such hotel", instance=instance)
-        except ReservationNotFoundError:
-            return problem(404, "Not found", detail="no such reservation", instance=instance)
-        except IdempotencyKeyReusedError as exc:
-            return problem(409, "Idempotency-Key reused", detail=str(exc), instance=instance)
-        except InvalidTransitionError as exc:
-            return problem(409, "Conflict", detail=str(exc), instance=instance)
+        with http_span(req) as span:
+            response = _translate_errors(route, req)
+            record_response(span, response)
+            return response
 
     return wrapper
+
+
+def _translate_errors(
+    route: Callable[[func.HttpRequest], func.HttpResponse], req: func.HttpRequest
+) -> func.HttpResponse:
+    instance = req.url
+    try:
+        return route(req)
+    except ProblemError as exc:
+        return problem(
+            exc.status, exc.title, detail=exc.detail, instance=instance, errors=exc.errors
+        )
+    except ValidationError as exc:
+        errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
+        return problem(400, "Invalid request", instance=instance, errors=errors)
+    except HotelNotFoundError:
+        return problem(404, "Not found", detail="no such hotel", instance=instance)
+    except ReservationNotFoundError:
+        return problem(404, "Not found", detail="no such reservation", instance=instance)
+    except IdempotencyKeyReusedError as exc:
+        return problem(409, "Idempotency-Key reused", detail=str(exc), instance=instance)
+    except InvalidTransitionError as exc:
+        return problem(409, "Conflict", detail=str(exc), instance=instance)

@@ -24,6 +24,12 @@ from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
+from adapters.connection import (
+    DEV_ACCOUNT_KEY,
+    DEV_ACCOUNT_NAME,
+    development_connection_string,
+    expand_connection_string,
+)
 from adapters.storage_names import CONTAINERS, TABLES
 
 log = logging.getLogger("devstack.azurite")
@@ -31,11 +37,8 @@ log = logging.getLogger("devstack.azurite")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 AZURITE_JS = PROJECT_ROOT / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
 
-# The well-known development account (public, documented by Microsoft; not a secret).
-ACCOUNT_NAME = "devstoreaccount1"
-ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
+ACCOUNT_NAME = DEV_ACCOUNT_NAME
+ACCOUNT_KEY = DEV_ACCOUNT_KEY
 
 
 class AzuriteError(RuntimeError):
@@ -68,23 +71,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 def connection_string(ports: AzuritePorts, host: str = "127.0.0.1") -> str:
     """An explicit connection string (``UseDevelopmentStorage=true`` only covers default ports)."""
-    return (
-        "DefaultEndpointsProtocol=http;"
-        f"AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
-        f"BlobEndpoint=http://{host}:{ports.blob}/{ACCOUNT_NAME};"
-        f"QueueEndpoint=http://{host}:{ports.queue}/{ACCOUNT_NAME};"
-        f"TableEndpoint=http://{host}:{ports.table}/{ACCOUNT_NAME};"
-    )
-
-
-def expand_connection_string(value: str) -> str:
-    """Turn the ``UseDevelopmentStorage=true`` shorthand into the explicit local string.
-
-    The Python SDKs do not understand the shorthand; Core Tools and the Functions host do.
-    """
-    if value.strip().rstrip(";").lower() == "usedevelopmentstorage=true":
-        return connection_string(AzuritePorts())
-    return value
+    return development_connection_string(ports.blob, ports.queue, ports.table, host)
 
 
 def ports_from_connection_string(value: str) -> AzuritePorts:

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from devstack.azurite import PROJECT_ROOT, expand_connection_string
+from adapters.connection import expand_connection_string
+from devstack.azurite import PROJECT_ROOT
 
 SETTINGS_FILE: Final = "local.settings.json"
 SAMPLE_FILE: Final = "local.settings.sample.json"

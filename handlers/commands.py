@@ -11,10 +11,14 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic.alias_generators import to_camel
 
 from domain.errors import ValidationError
+from domain.ids import SAFE_ID_PATTERN
 from domain.stay import stay_errors
 from handlers.ports import Catalog
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Id = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=SAFE_ID_PATTERN),
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[
     str,

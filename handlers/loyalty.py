@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from domain.events import DomainEvent, PaymentCaptured
+from domain.ids import is_safe_id
 from domain.loyalty import LoyaltyAccount
 from handlers.outbox import publish_recorded
 from handlers.ports import OutboxEntry, Ports
@@ -41,5 +42,7 @@ def handle_event(event: DomainEvent, ports: Ports) -> None:
 
 def loyalty_view(guest_id: str, ports: Ports) -> dict[str, Any]:
     """``{"guestId", "points", "tier", "nights"}``; an unknown guest has zeros and ``Member``."""
+    if not is_safe_id(guest_id):  # no booking can have created it: unknown, hence empty
+        return LoyaltyAccount(guest_id=guest_id).to_body()
     account = ports.loyalty.get(guest_id) or LoyaltyAccount(guest_id=guest_id)
     return account.to_body()

@@ -193,7 +193,9 @@ class ClaimLostError(Exception):
 
 class DeadLetterStore(Protocol):
     """The dead-letter containers. A claim is exclusive (at most one holder at a time) and
-    expires on its own, so a crashed holder leaves the blob to be retried, never lost."""
+    expires on its own, so a crashed holder leaves the blob to be retried, never lost.
+    Metadata given to ``release`` and ``move`` is merged into the blob's own; an empty value
+    removes that name."""
 
     def letters(
         self, state: DeadLetterState, *, prefix: str = "", limit: int | None = None

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from devstack.azurite import expand_connection_string
+from adapters.connection import expand_connection_string
 
 # 10 s, 30 s, 1 min, 5 min, 10 min, 30 min, 1 h, 3 h, 6 h, then every 12 h (the last value repeats).
 REAL_RETRY_DELAYS_SECONDS: Final[tuple[float, ...]] = (

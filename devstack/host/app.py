@@ -26,6 +26,7 @@ from typing import Any
 
 import azure.functions as func
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -55,6 +56,22 @@ EVENTGRID_WEBHOOK = "/runtime/webhooks/eventgrid"
 VALIDATION_EVENT = "Microsoft.EventGrid.SubscriptionValidationEvent"
 DRAIN_SECONDS = 10.0  # how long shutdown waits for admin-invoked functions
 _NO_SETTINGS: Mapping[str, str] = MappingProxyType({})
+
+
+class _AnyPathConvertor(Convertor[str]):
+    """Like Starlette's ``path`` but also across newlines: a route value may hold a decoded
+    ``%0A``, and the app (not the host) must answer it, as in Azure."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", _AnyPathConvertor())
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -106,7 +123,7 @@ class FunctionsHost:
         )
         self._background: set[asyncio.Task[None]] = set()
         self.asgi = Starlette(
-            routes=[Route("/{path:path}", _Endpoint(self._dispatch))],
+            routes=[Route("/{path:anypath}", _Endpoint(self._dispatch))],
             lifespan=self._lifespan,
         )
 

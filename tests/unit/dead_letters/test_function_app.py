@@ -1,0 +1,24 @@
+"""The dead-letter functions as the worker indexes them: the timer and the admin routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.unit.infra.test_function_app_subscriptions import _indexed_functions
+
+APP = Path(__file__).resolve().parents[3] / "function_app.py"
+
+
+def test_the_reprocessor_is_a_timer_every_five_minutes_and_the_ops_routes_need_admin() -> None:
+    bindings = {
+        function.get_function_name(): function.get_trigger().get_dict_repr()  # type: ignore[union-attr]
+        for function in _indexed_functions(APP)
+    }
+    timer = bindings["reprocess_dead_letters"]
+    assert timer["type"] == "timerTrigger"
+    assert timer["schedule"] == "0 */5 * * * *"
+    routes = {b["route"]: b for b in bindings.values() if b["type"] == "httpTrigger"}
+    assert str(routes["ops/dead-letters"]["authLevel"]).lower().endswith("admin")
+    assert [str(m.value) for m in routes["ops/dead-letters"]["methods"]] == ["GET"]
+    assert str(routes["ops/dead-letters/reprocess"]["authLevel"]).lower().endswith("admin")
+    assert [str(m.value) for m in routes["ops/dead-letters/reprocess"]["methods"]] == ["POST"]

@@ -1,0 +1,372 @@
+"""The reprocessor, as stories on in-memory ports and an in-memory dead-letter store."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from datetime import timedelta
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
+
+from adapters.memory_deadletters import InMemoryDeadLetterStore
+from handlers.dead_letters import parse_time, reprocess_dead_letters
+from handlers.dispatch import dispatch
+from handlers.ports import ClaimedDeadLetter, DeadLetterState, Ports
+from handlers.reservations import get_reservation
+from tests.unit.dead_letters.azure_format import (
+    a_cloudevent,
+    as_cloudevents_letter,
+    as_eventgrid_letter,
+    blob,
+    blob_name,
+    book_with_billing_down,
+)
+from tests.unit.handlers.harness import Bus, Clock, live_authorizations
+
+PENDING, ARCHIVED, POISON = (
+    DeadLetterState.PENDING,
+    DeadLetterState.ARCHIVED,
+    DeadLetterState.POISON,
+)
+
+
+@pytest.fixture
+def store(clock: Clock) -> InMemoryDeadLetterStore:
+    return InMemoryDeadLetterStore(clock=clock)
+
+
+def where(store: InMemoryDeadLetterStore, name: str) -> DeadLetterState | None:
+    found = [state for state in DeadLetterState if store.read(state, name) is not None]
+    assert len(found) <= 1, f"{name} is in {found}"
+    return found[0] if found else None
+
+
+def test_a_dead_lettered_billing_event_is_replayed_and_the_booking_confirmed(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, clock: Clock
+) -> None:
+    reservation_id, allocated = book_with_billing_down(ports, bus)
+    assert get_reservation(reservation_id, ports).status == "Pending"
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated)]))
+
+    report = reprocess_dead_letters(store, ports, trigger="operator")
+    bus.run()
+
+    assert get_reservation(reservation_id, ports).status == "Confirmed"
+    assert where(store, name) is ARCHIVED
+    assert report.counts() == {
+        "blobs": {"found": 1, "archived": 1, "poisoned": 0, "retrying": 0, "skipped": 0},
+        "events": {"found": 1, "replayed": 1, "archived": 1, "failed": 0, "poisoned": 0},
+    }
+    metadata = store.metadata(ARCHIVED, name)
+    assert metadata is not None
+    assert metadata["outcome"] == "archived"
+    assert metadata["reprocessAttempts"] == "1"
+    assert metadata["reprocessedBy"] == "operator"
+    assert metadata["reprocessedAt"] == "2031-04-01T12:00:00Z"
+    assert "nextAttemptAt" not in metadata
+
+    published = len(ports.publisher.published)  # type: ignore[attr-defined]
+    again = reprocess_dead_letters(store, ports)
+    assert again.blobs_found == 0
+    assert again.events_replayed == 0
+    assert len(ports.publisher.published) == published  # type: ignore[attr-defined]
+    assert where(store, name) is ARCHIVED
+
+
+def test_an_event_processed_meanwhile_counts_as_done(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore
+) -> None:
+    reservation_id, allocated = book_with_billing_down(ports, bus)
+    dispatch("billing", allocated["type"], allocated["data"], ports)  # a late live delivery
+    bus.run()
+    assert get_reservation(reservation_id, ports).status == "Confirmed"
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated)]))
+
+    report = reprocess_dead_letters(store, ports)
+
+    assert report.events_replayed == 1
+    assert where(store, name) is ARCHIVED
+    assert len(live_authorizations(ports)) == 1  # no second authorization
+
+
+def test_a_blob_of_several_event_grid_schema_events_is_replayed_whole(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore
+) -> None:
+    first_id, first = book_with_billing_down(
+        ports, bus, guest={"id": "g-1", "name": "A", "email": "a@x.org"}
+    )
+    second_id, second = book_with_billing_down(ports, bus, roomType="DLX")
+    name = blob_name("billing")
+    store.put(name, blob([as_eventgrid_letter(first), as_eventgrid_letter(second)]))
+
+    report = reprocess_dead_letters(store, ports)
+    bus.run()
+
+    assert report.events_found == 2
+    assert report.events_replayed == 2
+    assert where(store, name) is ARCHIVED
+    assert get_reservation(first_id, ports).status == "Confirmed"
+    assert get_reservation(second_id, ports).status == "Confirmed"
+
+
+@pytest.mark.parametrize(
+    ("folder", "body", "reason"),
+    [
+        (
+            "PAYMENTS",
+            blob([as_cloudevents_letter(a_cloudevent("Hotel.RoomAllocated", {}))]),
+            "unknown subscription 'PAYMENTS'",
+        ),
+        ("BILLING", b'[{"specversion": "1.0", "id": ', "undecodable JSON"),
+        ("BILLING", b"\xff\xfe not utf-8", "undecodable JSON"),
+        ("BILLING", b'{"not": "an event"}', "neither CloudEvents"),
+        ("BILLING", b"[]", "no events"),
+        ("BILLING", b"42", "not a JSON array"),
+        (
+            "BILLING",
+            blob([as_cloudevents_letter(a_cloudevent("Hotel.RoomAllocated", {"roomType": 1}))]),
+            "EventSchemaError",
+        ),
+        (
+            "BILLING",
+            blob([as_eventgrid_letter(a_cloudevent("Hotel.SpaBooked", {}))]),
+            "UnknownEventTypeError",
+        ),
+        (
+            "BILLING",
+            blob(
+                [as_cloudevents_letter(a_cloudevent("Hotel.RoomAllocated", {"schemaVersion": 99}))]
+            ),
+            "unsupported schemaVersion 99",
+        ),
+    ],
+    ids=[
+        "unknown-subscription",
+        "broken-json",
+        "not-utf8",
+        "not-an-event",
+        "empty",
+        "not-an-array",
+        "schema-violation",
+        "unknown-type",
+        "unknown-version",
+    ],
+)
+def test_what_can_never_succeed_is_poisoned_at_once_with_the_reason(
+    ports: Ports, store: InMemoryDeadLetterStore, folder: str, body: bytes, reason: str
+) -> None:
+    name = f"{folder}/2031/4/1/9/{folder.lower()}-letter.json"
+    store.put(name, body)
+
+    report = reprocess_dead_letters(store, ports)
+
+    assert where(store, name) is POISON
+    assert store.read(POISON, name) == body  # the original bytes, untouched
+    metadata = store.metadata(POISON, name)
+    assert metadata is not None
+    assert metadata["outcome"] == "poisoned"
+    assert reason in metadata["reason"]
+    assert metadata["reprocessAttempts"] == "1"
+    (item,) = report.blobs
+    assert item.outcome == "poisoned"
+    assert reason in item.reason
+
+
+def test_a_poison_event_poisons_its_blob_but_the_good_ones_are_applied(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore
+) -> None:
+    reservation_id, allocated = book_with_billing_down(ports, bus)
+    bad = a_cloudevent("Hotel.RoomAllocated", {"nonsense": True})
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated), as_cloudevents_letter(bad)]))
+
+    report = reprocess_dead_letters(store, ports)
+    bus.run()
+
+    assert (report.events_replayed, report.events_poisoned) == (1, 1)
+    assert where(store, name) is POISON
+    metadata = store.metadata(POISON, name)
+    assert metadata is not None
+    assert bad["id"] in metadata["reason"]
+    assert get_reservation(reservation_id, ports).status == "Confirmed"
+
+
+class Flaky:
+    """A dispatcher whose handlers are down until healed (a transient failure)."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self, subscription: str, event_type: str, data: object, ports: Ports) -> None:
+        self.calls[event_type] += 1
+        if self.down:
+            raise ConnectionError("table storage is unreachable")
+        dispatch(subscription, event_type, data, ports)
+
+
+def test_a_failing_blob_backs_off_then_is_poisoned_after_five_runs(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, clock: Clock
+) -> None:
+    _, allocated = book_with_billing_down(ports, bus)
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated)]))
+    flaky = Flaky()
+    waits = []
+    for attempt in range(1, 5):
+        report = reprocess_dead_letters(store, ports, dispatcher=flaky)
+        assert report.blobs_retrying == 1
+        metadata = store.metadata(PENDING, name)
+        assert metadata is not None
+        assert metadata["reprocessAttempts"] == str(attempt)
+        assert metadata["outcome"] == "retrying"
+        assert "ConnectionError" in metadata["reason"]
+        assert (
+            reprocess_dead_letters(store, ports, dispatcher=flaky).blobs_skipped == 1
+        )  # backing off
+        due = parse_time(metadata["nextAttemptAt"])
+        assert due is not None
+        waits.append(due - clock.now)
+        clock.now = due
+    assert waits == [timedelta(minutes=m) for m in (5, 10, 20, 40)]
+
+    final = reprocess_dead_letters(store, ports, dispatcher=flaky)
+
+    assert final.blobs_poisoned == 1
+    assert where(store, name) is POISON
+    metadata = store.metadata(POISON, name)
+    assert metadata is not None
+    assert metadata["reprocessAttempts"] == "5"
+    assert "failed 5 reprocessing runs" in metadata["reason"]
+    assert flaky.calls["Hotel.RoomAllocated"] == 5
+
+
+def test_force_ignores_the_back_off_once_the_cause_is_fixed(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore
+) -> None:
+    reservation_id, allocated = book_with_billing_down(ports, bus)
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated)]))
+    flaky = Flaky()
+    reprocess_dead_letters(store, ports, dispatcher=flaky)
+    flaky.down = False
+    assert reprocess_dead_letters(store, ports, dispatcher=flaky).blobs_skipped == 1
+
+    report = reprocess_dead_letters(store, ports, dispatcher=flaky, force=True)
+    bus.run()
+
+    assert report.blobs_archived == 1
+    assert store.metadata(ARCHIVED, name)["reprocessAttempts"] == "2"  # type: ignore[index]
+    assert get_reservation(reservation_id, ports).status == "Confirmed"
+
+
+class CrashingStore(InMemoryDeadLetterStore):
+    """The worker dies while moving a blob: nothing is written, the claim is left behind."""
+
+    crash = True
+
+    def move(
+        self, claim: ClaimedDeadLetter, state: DeadLetterState, metadata: Mapping[str, str]
+    ) -> None:
+        if self.crash:
+            raise RuntimeError("worker died")
+        super().move(claim, state, metadata)
+
+
+def test_a_crash_mid_blob_leaves_it_pending_for_a_later_run(
+    ports: Ports, bus: Bus, clock: Clock
+) -> None:
+    store = CrashingStore(clock=clock)
+    reservation_id, allocated = book_with_billing_down(ports, bus)
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated)]))
+
+    crashed = reprocess_dead_letters(store, ports)
+    assert crashed.blobs_skipped == 1
+    assert "worker died" in crashed.blobs[0].reason
+    assert where(store, name) is PENDING
+    assert reprocess_dead_letters(store, ports).blobs[0].reason.startswith("claimed by another")
+
+    clock.advance(timedelta(seconds=61))  # the claim runs out
+    store.crash = False
+    report = reprocess_dead_letters(store, ports)
+    bus.run()
+
+    assert report.blobs_archived == 1
+    assert where(store, name) is ARCHIVED
+    assert get_reservation(reservation_id, ports).status == "Confirmed"
+    assert len(live_authorizations(ports)) == 1
+
+
+def test_two_reprocessors_at_once_apply_each_event_once(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore
+) -> None:
+    letters = []
+    for _ in range(8):
+        _, allocated = book_with_billing_down(ports, bus)
+        name = blob_name("billing")
+        store.put(name, blob([as_cloudevents_letter(allocated)]))
+        letters.append((name, allocated["id"]))
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(2)
+
+    def counting(subscription: str, event_type: str, data: object, ports: Ports) -> None:
+        assert isinstance(data, dict)
+        with lock:
+            seen[str(data["eventId"])] += 1
+        dispatch(subscription, event_type, data, ports)
+
+    reports = []
+
+    def run() -> None:
+        start.wait()
+        reports.append(reprocess_dead_letters(store, ports, dispatcher=counting))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(r.blobs_archived for r in reports) == len(letters)
+    assert sorted(seen.values()) == [1] * len(letters)
+    assert all(where(store, name) is ARCHIVED for name, _ in letters)
+
+
+def test_each_run_logs_and_counts_what_it_did(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, allocated = book_with_billing_down(ports, bus)
+    store.put(blob_name("billing"), blob([as_cloudevents_letter(allocated)]))
+    store.put("NOBODY/2031/4/1/9/x.json", b"[]")
+    reader = InMemoryMetricReader()
+    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
+
+    with caplog.at_level(logging.INFO, logger="handlers.dead_letters"):
+        reprocess_dead_letters(store, ports, meter=meter)
+
+    summary = [r for r in caplog.records if r.getMessage().startswith("dead letters (timer)")]
+    assert len(summary) == 1
+    assert summary[0].deadLetters["blobs"]["archived"] == 1  # type: ignore[attr-defined]
+    data = reader.get_metrics_data()
+    assert data is not None
+    points = {
+        (metric.name, point.attributes["outcome"]): point.value
+        for resource in data.resource_metrics
+        for scope in resource.scope_metrics
+        for metric in scope.metrics
+        for point in metric.data.data_points
+        if isinstance(point, NumberDataPoint) and point.attributes is not None
+    }
+    assert points[("hotel.dead_letters.blobs", "found")] == 2
+    assert points[("hotel.dead_letters.blobs", "archived")] == 1
+    assert points[("hotel.dead_letters.blobs", "poisoned")] == 1
+    assert points[("hotel.dead_letters.events", "replayed")] == 1
+    assert points[("hotel.dead_letters.events", "found")] == 1
