@@ -122,6 +122,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
           value: 'Authorization=AAD'
         }
+        {
+          // host.json sets telemetryMode OpenTelemetry; the Python worker then needs this too.
+          name: 'PYTHON_ENABLE_OPENTELEMETRY'
+          value: 'true'
+        }
       ]
     }
     functionAppConfig: {

@@ -133,6 +133,7 @@ def test_app_settings_name_endpoints_and_identities_only() -> None:
         "EVENTGRID_TOPIC_ENDPOINT": "topicEndpoint",
         "APPLICATIONINSIGHTS_CONNECTION_STRING": "appInsightsConnectionString",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Authorization=AAD",
+        "PYTHON_ENABLE_OPENTELEMETRY": "true",
     }
 
 
