@@ -67,3 +67,13 @@ def api(stack: LocalStack) -> Iterator[httpx.Client]:
         base_url=f"{stack.host_url}/api", headers=headers, timeout=10, trust_env=False
     ) as client:
         yield client
+
+
+@pytest.fixture
+def admin(stack: LocalStack) -> Iterator[httpx.Client]:
+    """A client for the host's own routes (``/admin/...``) with the key; clears injected faults
+    afterwards so one test's failing subscriber never leaks into the next."""
+    headers = {"x-functions-key": stack.function_key or ""}
+    with httpx.Client(base_url=stack.host_url, headers=headers, timeout=30, trust_env=False) as c:
+        yield c
+        c.delete("/admin/devstack/faults")

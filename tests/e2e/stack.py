@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
-from typing import Final, Literal, TypeVar
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final, Literal, TypeVar
 
 T = TypeVar("T")
 
@@ -39,3 +41,36 @@ def wait_for(
                 f"timed out after {timeout:g}s waiting for {what} (last value: {value!r})"
             )
         time.sleep(interval)
+
+
+def future_date(days: int) -> date:
+    """The UTC date ``days`` from today."""
+    return datetime.now(UTC).date() + timedelta(days=days)
+
+
+def booking(
+    *,
+    hotel: str = "grand-lisbon",
+    room_type: str = "STD",
+    check_in: date | None = None,
+    nights: int = 3,
+    guests: int = 2,
+    guest_id: str | None = None,
+    token: str = "tok_visa",
+) -> dict[str, Any]:
+    """A valid POST /reservations body; by default for a random far-future date, so tests
+    running on one stack do not compete for rooms unless they mean to."""
+    start = check_in or future_date(400 + uuid.uuid4().int % 2000)
+    return {
+        "hotelId": hotel,
+        "roomType": room_type,
+        "checkIn": start.isoformat(),
+        "checkOut": (start + timedelta(days=nights)).isoformat(),
+        "guests": guests,
+        "guest": {
+            "id": guest_id or f"g-{uuid.uuid4().hex[:8]}",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+        },
+        "paymentToken": token,
+    }

@@ -8,48 +8,18 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.stack import wait_for
+from tests.e2e.stack import booking, future_date, wait_for
 
 pytestmark = pytest.mark.e2e
 
 TERMINAL = {"Confirmed", "Rejected", "Cancelled"}
-
-
-def _future(days: int) -> date:
-    return datetime.now(UTC).date() + timedelta(days=days)
-
-
-def booking(
-    *,
-    hotel: str = "grand-lisbon",
-    room_type: str = "STD",
-    check_in: date | None = None,
-    nights: int = 3,
-    guests: int = 2,
-    guest_id: str | None = None,
-    token: str = "tok_visa",
-) -> dict[str, Any]:
-    start = check_in or _future(400 + uuid.uuid4().int % 2000)
-    return {
-        "hotelId": hotel,
-        "roomType": room_type,
-        "checkIn": start.isoformat(),
-        "checkOut": (start + timedelta(days=nights)).isoformat(),
-        "guests": guests,
-        "guest": {
-            "id": guest_id or f"g-{uuid.uuid4().hex[:8]}",
-            "name": "Ada Lovelace",
-            "email": "ada@example.com",
-        },
-        "paymentToken": token,
-    }
 
 
 def book(api: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
@@ -123,7 +93,7 @@ def test_a_declined_card_rejects_the_booking_and_releases_the_room(api: httpx.Cl
 
 
 def test_twenty_concurrent_bookings_for_two_suites_confirm_exactly_two(api: httpx.Client) -> None:
-    night = _future(3000 + uuid.uuid4().int % 500)
+    night = future_date(3000 + uuid.uuid4().int % 500)
     bodies = [booking(room_type="STE", guests=2, check_in=night, nights=1) for _ in range(20)]
     with ThreadPoolExecutor(max_workers=10) as pool:
         created = list(pool.map(lambda b: book(api, b), bodies))
@@ -161,7 +131,7 @@ def test_cancelling_early_is_free_and_frees_the_room(api: httpx.Client) -> None:
 
 
 def test_cancelling_late_captures_the_first_night(api: httpx.Client) -> None:
-    created = book(api, booking(hotel="harbor-porto", check_in=_future(1), nights=2))
+    created = book(api, booking(hotel="harbor-porto", check_in=future_date(1), nights=2))
     assert settle(api, created["reservationId"])["status"] == "Confirmed"
     assert api.post(f"/reservations/{created['reservationId']}/cancel").status_code == 202
     invoice = wait_for(

@@ -26,17 +26,10 @@ from adapters.storage_names import (
     DEADLETTER_POISON_CONTAINER,
 )
 from devstack.stack import LocalStack
-from tests.e2e.stack import E2E_DELIVERY_MULTIPLIER, wait_for
-from tests.e2e.test_booking_saga import book, booking, event_types, settle
+from tests.e2e.stack import E2E_DELIVERY_MULTIPLIER, booking, wait_for
+from tests.e2e.test_booking_saga import book, event_types, settle
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def admin(stack: LocalStack) -> Iterator[httpx.Client]:
-    headers = {"x-functions-key": stack.function_key or ""}
-    with httpx.Client(base_url=stack.host_url, headers=headers, timeout=30, trust_env=False) as c:
-        yield c
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -16,7 +14,7 @@ from adapters.settings import Settings
 from devstack.stack import LocalStack
 from handlers import reservations
 from handlers.commands import RequestReservation
-from tests.e2e.stack import wait_for
+from tests.e2e.stack import booking, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -28,27 +26,6 @@ class PublisherCrashedError(RuntimeError):
 class CrashingPublisher:
     def publish(self, cloudevents: Sequence[dict[str, Any]]) -> None:
         raise PublisherCrashedError("the worker died before publishing")
-
-
-def request_body() -> dict[str, Any]:
-    start = datetime.now(UTC).date() + timedelta(days=500 + uuid.uuid4().int % 1500)
-    return {
-        "hotelId": "harbor-porto",
-        "roomType": "STD",
-        "checkIn": start.isoformat(),
-        "checkOut": (start + timedelta(days=2)).isoformat(),
-        "guests": 1,
-        "guest": {"id": f"g-{uuid.uuid4().hex[:8]}", "name": "Grace Hopper", "email": "g@x.org"},
-        "paymentToken": "tok_visa",
-    }
-
-
-@pytest.fixture
-def admin(stack: LocalStack) -> Iterator[httpx.Client]:
-    headers = {"x-functions-key": stack.function_key or ""}
-    with httpx.Client(base_url=stack.host_url, headers=headers, timeout=10) as client:
-        yield client
-        client.delete("/admin/devstack/faults")
 
 
 def status_of(api: httpx.Client, reservation_id: str) -> str:
@@ -64,7 +41,7 @@ def test_a_transiently_failing_handler_recovers_through_event_grid_retries(
     fault = {"functionName": "billing", "failures": 3, "status": 503}
     assert admin.post("/admin/devstack/faults", json=fault).status_code in (200, 201, 204)
 
-    created = api.post("/reservations", json=request_body())
+    created = api.post("/reservations", json=booking(hotel="harbor-porto", guests=1, nights=2))
     assert created.status_code == 202
     rid = created.json()["reservationId"]
     wait_for(lambda: status_of(api, rid) == "Confirmed", timeout=30, message="confirmation")
@@ -85,7 +62,7 @@ def test_a_crash_between_commit_and_publish_is_repaired_by_the_relay(
         }
     )
     crashing = dataclasses.replace(build_ports(settings), publisher=CrashingPublisher())
-    command = RequestReservation.model_validate(request_body())
+    command = RequestReservation.model_validate(booking(hotel="harbor-porto", guests=1, nights=2))
     reservation, _ = reservations.request_reservation(command, idempotency_key=None, ports=crashing)
     rid = reservation.reservation_id
 

@@ -7,9 +7,7 @@ from its own CLIENT span, so the trace id is known before the request is made.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,7 +20,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from adapters.telemetry import ATTR_EVENT_TYPE, ATTR_RESERVATION_ID, ATTR_SUBSCRIPTION
 from devstack.stack import LocalStack
-from tests.e2e.stack import wait_for
+from tests.e2e.stack import booking, wait_for
 from tests.unit.telemetry.spans import memory_exporter
 
 pytestmark = pytest.mark.e2e
@@ -36,19 +34,6 @@ def spans() -> Iterator[InMemorySpanExporter]:
     exporter = memory_exporter()
     yield exporter
     exporter.shutdown()
-
-
-def request_body() -> dict[str, Any]:
-    start = datetime.now(UTC).date() + timedelta(days=500 + uuid.uuid4().int % 1500)
-    return {
-        "hotelId": "harbor-porto",
-        "roomType": "STD",
-        "checkIn": start.isoformat(),
-        "checkOut": (start + timedelta(days=2)).isoformat(),
-        "guests": 1,
-        "guest": {"id": f"g-{uuid.uuid4().hex[:8]}", "name": "Ada Lovelace", "email": "a@x.org"},
-        "paymentToken": "tok_visa",
-    }
 
 
 def traced_post(api: httpx.Client, url: str, **kwargs: Any) -> tuple[httpx.Response, int, int]:
@@ -112,7 +97,9 @@ CHECK_OUT_CONSUMERS = {
 def test_one_trace_spans_a_booking_from_its_request_through_every_handler_of_its_saga(
     spans: InMemorySpanExporter, stack: LocalStack, api: httpx.Client
 ) -> None:
-    created, trace_id, client_span_id = traced_post(api, "/reservations", json=request_body())
+    created, trace_id, client_span_id = traced_post(
+        api, "/reservations", json=booking(hotel="harbor-porto", guests=1, nights=2)
+    )
     assert created.status_code == 202, created.text
     rid = created.json()["reservationId"]
     wait_for(lambda: status_of(api, rid) == "Confirmed", timeout=TIMEOUT, message="Confirmed")
@@ -158,7 +145,9 @@ def test_one_trace_spans_a_booking_from_its_request_through_every_handler_of_its
 def test_a_check_out_is_its_own_trace_through_billing_and_loyalty(
     spans: InMemorySpanExporter, stack: LocalStack, api: httpx.Client
 ) -> None:
-    created, booking_trace, _ = traced_post(api, "/reservations", json=request_body())
+    created, booking_trace, _ = traced_post(
+        api, "/reservations", json=booking(hotel="harbor-porto", guests=1, nights=2)
+    )
     assert created.status_code == 202, created.text
     rid = created.json()["reservationId"]
     wait_for(lambda: status_of(api, rid) == "Confirmed", timeout=TIMEOUT, message="Confirmed")
