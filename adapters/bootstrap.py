@@ -31,6 +31,7 @@ from adapters.storage_names import (
 from adapters.tables import (
     StorageTransactionCounter,
     TableCatalog,
+    TableIdempotencyKeys,
     TableOutbox,
     TablePaymentMethodVault,
     TableRepository,
@@ -119,13 +120,16 @@ def build_ports(
         ),
         inventory=TableRoomInventory(table(ROOMS_TABLE), counter=counter),
         outbox=TableOutbox(
-            {context: table(name) for context, name in CONTEXT_TABLES.items()}, counter=counter
+            {context: table(name) for context, name in CONTEXT_TABLES.items()},
+            counter=counter,
+            clock=clock,
         ),
         publisher=EventGridPublisher(
             str(settings.eventgrid_topic_endpoint), key=settings.eventgrid_topic_key
         ),
         catalog=TableCatalog(table(CATALOG_TABLE), counter=counter),
         vault=TablePaymentMethodVault(table(PAYMENT_METHODS_TABLE), counter=counter),
+        idempotency=TableIdempotencyKeys(table(RESERVATIONS_TABLE), counter=counter),
         gateway=SandboxPaymentGateway(),
         clock=clock,
         dead_letters=BlobDeadLetterStore(storage.blobs),

@@ -7,14 +7,23 @@ Partitions: Reservations and Billing by reservation id, Loyalty by guest id, Roo
 - ``evt|{reservationId}|{version:06d}|{i:02d}``: outbox rows, keyed by the aggregate's NEW
   version (racing writers collide on insert) and grouped by reservation (one row-key range is a
   reservation's events even in a partition shared by many: Loyalty, Rooms).
-- ``seen|{eventId}``: the processed-event marker, written with the effect.
+- ``seen|{marker}``: the processed marker (an event id, or a reaction's own dedup key such as
+  ``stay|{reservationId}`` in Loyalty), written with the effect; ``Events`` holds a copy of the
+  CloudEvents that commit recorded, ``Republished`` whether a redelivery published them again.
 - ``night|{yyyy-mm-dd}|{room}`` (Rooms): a held room-night; inserting it is the lock.
 - ``ver|{key}|{version:06d}``: the version guard (see adapters/tables.py).
+
+Two partitions of the Reservations table hold no reservation:
+
+- ``outbox-pending``: the relay's index, one row per command commit not yet known to be
+  published, keyed ``{createdAt}|{reservationId}|{version:06d}`` so it reads oldest first;
+- ``idem|{sha256 of the Idempotency-Key}``: which reservation a client key created (row ``key``).
 """
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from datetime import UTC, date, datetime
 from typing import Final
 
 RESERVATIONS: Final = "reservations"
@@ -30,6 +39,9 @@ NIGHT_PREFIX: Final = "night|"
 ALLOCATION_PREFIX: Final = "alloc|"
 GUARD_PREFIX: Final = "ver|"
 VAULT_REF_PREFIX: Final = "pm_"
+PENDING_PARTITION: Final = "outbox-pending"
+IDEMPOTENCY_PARTITION_PREFIX: Final = "idem|"
+IDEMPOTENCY_ROW: Final = "key"
 
 # Characters Azure Tables forbids in PartitionKey and RowKey (plus control characters).
 _FORBIDDEN_KEY_CHARS: Final = frozenset("/\\#?")
@@ -49,15 +61,35 @@ def rooms_partition(hotel_id: str, room_type: str) -> str:
 
 
 def outbox_row_key(reservation_id: str, version: int, index: int) -> str:
-    return f"{EVENT_PREFIX}{reservation_id}|{version:06d}|{index:02d}"
+    return f"{commit_events_prefix(reservation_id, version)}{index:02d}"
 
 
 def reservation_events_prefix(reservation_id: str) -> str:
     return f"{EVENT_PREFIX}{reservation_id}|"
 
 
-def seen_row_key(event_id: str) -> str:
-    return f"{SEEN_PREFIX}{checked_key(event_id, 'event id')}"
+def seen_row_key(marker: str) -> str:
+    return f"{SEEN_PREFIX}{checked_key(marker, 'marker')}"
+
+
+def commit_events_prefix(reservation_id: str, version: int) -> str:
+    """The row-key prefix of the outbox rows one commit (at ``version``) wrote."""
+    return f"{EVENT_PREFIX}{reservation_id}|{version:06d}|"
+
+
+def pending_row_key(created_at: datetime, reservation_id: str, version: int) -> str:
+    """Sorts oldest first: ISO-8601 UTC with microseconds compares as text."""
+    stamp = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"{stamp}|{checked_key(reservation_id, 'reservation id')}|{version:06d}"
+
+
+def pending_cutoff(created_before: datetime) -> str:
+    return created_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def idempotency_partition(key: str) -> str:
+    """Any client key fits: its digest is a safe, fixed-length table key."""
+    return f"{IDEMPOTENCY_PARTITION_PREFIX}{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def night_row_key(night: date, room: str) -> str:

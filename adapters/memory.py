@@ -8,10 +8,11 @@ Used by unit tests and by anyone running the app without Azure (``build_memory_p
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -21,12 +22,19 @@ from adapters.layout import (
     LOYALTY,
     RESERVATIONS,
     ROOMS,
+    checked_key,
+    commit_events_prefix,
+    idempotency_partition,
     outbox_row_key,
+    pending_cutoff,
+    pending_row_key,
     reservation_events_prefix,
     reservation_id_of_ref,
     rooms_partition,
+    seen_row_key,
     vault_ref,
 )
+from adapters.limits import check_transaction_size, string_property
 from adapters.payments import SandboxPaymentGateway
 from domain.aggregate import Aggregate
 from domain.billing import Folio
@@ -35,7 +43,7 @@ from domain.errors import ConcurrencyError
 from domain.loyalty import LoyaltyAccount
 from domain.reservation import Reservation
 from domain.rooms import RoomAllocation
-from handlers.ports import EventToCloudEvent, OutboxEntry, Ports
+from handlers.ports import EventToCloudEvent, OutboxEntry, PendingPublish, Ports, ProcessedRecord
 
 __all__ = [
     "BILLING",
@@ -43,6 +51,7 @@ __all__ = [
     "RESERVATIONS",
     "ROOMS",
     "InMemoryCatalog",
+    "InMemoryIdempotencyKeys",
     "InMemoryOutbox",
     "InMemoryPaymentMethodVault",
     "InMemoryPublisher",
@@ -83,6 +92,15 @@ class _Stored:
 
 
 @dataclass
+class _Marker:
+    events: tuple[dict[str, Any], ...]
+    republished: bool = False
+
+    def record(self) -> ProcessedRecord:
+        return ProcessedRecord(self.events, self.republished)
+
+
+@dataclass
 class _Row:
     entry: OutboxEntry
     occurred_at: datetime
@@ -90,12 +108,15 @@ class _Row:
 
 
 class InMemoryOutbox:
-    """``Outbox`` over the rows every in-memory store appends (shared by ``build_memory_ports``)."""
+    """``Outbox`` over the rows every in-memory store appends (shared by ``build_memory_ports``)
+    and a pending index of intents, like the Table adapter's ``outbox-pending`` partition."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
         self._lock = threading.Lock()
         self._rows: dict[tuple[str, str, str], _Row] = {}
+        self._intents: dict[str, PendingPublish] = {}
         self._sequence = 0
+        self._clock = clock
 
     # --- used by the stores, inside their own lock (store lock -> outbox lock, never reversed) --
 
@@ -112,18 +133,48 @@ class InMemoryOutbox:
 
     # --- the port --------------------------------------------------------------------------------
 
-    def unpublished(self, limit: int = 100) -> list[OutboxEntry]:
+    def intend(
+        self, *, context: str, partition_key: str, reservation_id: str, version: int
+    ) -> PendingPublish:
+        created_at = self._clock()
+        intent = PendingPublish(
+            row_key=pending_row_key(created_at, reservation_id, version),
+            context=context,
+            partition_key=partition_key,
+            reservation_id=reservation_id,
+            version=version,
+            created_at=created_at,
+        )
         with self._lock:
-            rows = [row for row in self._rows.values() if not row.entry.published]
-        rows.sort(key=lambda row: (row.occurred_at, row.sequence))
-        return [row.entry for row in rows[:limit]]
+            self._intents.setdefault(intent.row_key, intent)
+        return intent
 
-    def mark_published(self, entries: Sequence[OutboxEntry]) -> None:
+    def pending(
+        self, *, created_before: datetime, after: str = "", limit: int
+    ) -> list[PendingPublish]:
+        cutoff = pending_cutoff(created_before)
         with self._lock:
-            for entry in entries:
-                row = self._rows.get((entry.context, entry.partition_key, entry.row_key))
-                if row is not None:
-                    row.entry = replace(row.entry, published=True)
+            keys = sorted(key for key in self._intents if after < key < cutoff)[:limit]
+            return [self._intents[key] for key in keys]
+
+    def committed_events(self, intent: PendingPublish) -> list[dict[str, Any]] | None:
+        prefix = commit_events_prefix(intent.reservation_id, intent.version)
+        with self._lock:
+            rows = [
+                row
+                for (context, pk, rk), row in self._rows.items()
+                if context == intent.context
+                and pk == intent.partition_key
+                and rk.startswith(prefix)
+            ]
+        if not rows:
+            return None
+        rows.sort(key=lambda row: row.entry.row_key)
+        return [row.entry.cloudevent for row in rows]
+
+    def settle(self, intent: PendingPublish) -> None:
+        with self._lock:
+            self._intents.pop(intent.row_key, None)
 
     def stream(
         self, reservation_id: str, *, hotel_id: str, room_type: str, guest_id: str
@@ -153,7 +204,7 @@ def _outbox_entries(
     version: int,
     to_ce: EventToCloudEvent,
 ) -> list[tuple[OutboxEntry, datetime]]:
-    return [
+    entries = [
         (
             OutboxEntry(
                 context=context,
@@ -165,6 +216,21 @@ def _outbox_entries(
         )
         for index, event in enumerate(aggregate.pending_events)
     ]
+    for entry, _ in entries:
+        string_property(json.dumps(entry.cloudevent, separators=(",", ":")), "CloudEvent")
+    return entries
+
+
+def _marker_of(entries: Sequence[tuple[OutboxEntry, datetime]]) -> _Marker:
+    events = tuple(entry.cloudevent for entry, _ in entries)
+    string_property(json.dumps(list(events), separators=(",", ":")), "Events")
+    return _Marker(events)
+
+
+def _operations(aggregate: Aggregate, events: int, marker: str | None, extra: int = 0) -> int:
+    """How many operations the Table adapter's transaction for this save would hold."""
+    guard = 1 if aggregate.etag is None else 2
+    return 1 + guard + events + (1 if marker is not None else 0) + extra
 
 
 def _check_etag(current: _Stored | None, aggregate: Aggregate) -> None:
@@ -198,18 +264,19 @@ class InMemoryRepository(Generic[A]):
         self._to_cloudevent = to_cloudevent
         self._lock = threading.Lock()
         self._states: dict[str, _Stored] = {}
-        self._seen: set[tuple[str, str]] = set()
+        self._markers: dict[tuple[str, str], _Marker] = {}
 
     def get(self, key: str) -> A | None:
         with self._lock:
-            stored = self._states.get(key)
+            stored = self._states.get(checked_key(key))
         if stored is None:
             return None
         return _load_state(self.aggregate_type, stored.state, stored.etag)
 
-    def save(
-        self, key: str, aggregate: A, *, processed_event_id: str | None = None
-    ) -> list[OutboxEntry]:
+    def save(self, key: str, aggregate: A, *, marker: str | None = None) -> list[OutboxEntry]:
+        checked_key(key, "partition key")
+        if marker is not None:
+            seen_row_key(marker)  # the same key rules as the Table adapter
         version = aggregate.version + 1
         entries = _outbox_entries(
             aggregate,
@@ -218,24 +285,34 @@ class InMemoryRepository(Generic[A]):
             version=version,
             to_ce=self._to_cloudevent,
         )
+        check_transaction_size(_operations(aggregate, len(entries), marker))
+        state = string_property(_dump_state(aggregate, version), "State")
+        record = _marker_of(entries)
         with self._lock:
             _check_etag(self._states.get(key), aggregate)
-            if processed_event_id is not None and (key, processed_event_id) in self._seen:
-                raise ConcurrencyError(f"event {processed_event_id} was already processed")
+            if marker is not None and (key, marker) in self._markers:
+                raise ConcurrencyError(f"{marker} was already processed")
             for entry, _ in entries:
                 if self._outbox._has(self.context, key, entry.row_key):
                     raise ConcurrencyError(f"outbox row {entry.row_key} exists already")
             etag = _new_etag()
-            self._states[key] = _Stored(_dump_state(aggregate, version), version, etag)
-            if processed_event_id is not None:
-                self._seen.add((key, processed_event_id))
+            self._states[key] = _Stored(state, version, etag)
+            if marker is not None:
+                self._markers[(key, marker)] = record
             self._outbox._append(entries)
         _commit(aggregate, version, etag)
         return [entry for entry, _ in entries]
 
-    def was_processed(self, key: str, event_id: str) -> bool:
+    def processed(self, key: str, marker: str) -> ProcessedRecord | None:
         with self._lock:
-            return (key, event_id) in self._seen
+            found = self._markers.get((key, marker))
+            return None if found is None else found.record()
+
+    def mark_republished(self, key: str, marker: str) -> None:
+        with self._lock:
+            found = self._markers.get((key, marker))
+            if found is not None:
+                found.republished = True
 
 
 def _check_nights(hold: Sequence[tuple[date, str]], release: Sequence[tuple[date, str]]) -> None:
@@ -250,7 +327,7 @@ def _check_nights(hold: Sequence[tuple[date, str]], release: Sequence[tuple[date
 class _RoomPartition:
     nights: dict[tuple[date, str], str] = field(default_factory=dict)  # -> reservation id
     allocations: dict[str, _Stored] = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
+    markers: dict[str, _Marker] = field(default_factory=dict)
 
 
 class InMemoryRoomInventory:
@@ -295,20 +372,27 @@ class InMemoryRoomInventory:
         *,
         hold: Sequence[tuple[date, str]] = (),
         release: Sequence[tuple[date, str]] = (),
-        processed_event_id: str | None = None,
+        marker: str | None = None,
     ) -> list[OutboxEntry]:
         pk = rooms_partition(hotel_id, room_type)
-        reservation_id = allocation.reservation_id
+        reservation_id = checked_key(allocation.reservation_id, "reservation id")
+        if marker is not None:
+            seen_row_key(marker)
         version = allocation.version + 1
         entries = _outbox_entries(
             allocation, context=ROOMS, partition_key=pk, version=version, to_ce=self._to_cloudevent
         )
         _check_nights(hold, release)
+        check_transaction_size(
+            _operations(allocation, len(entries), marker, len(hold) + len(release))
+        )
+        state = string_property(_dump_state(allocation, version), "State")
+        record = _marker_of(entries)
         with self._lock:
             partition = self._partition(hotel_id, room_type)
             _check_etag(partition.allocations.get(reservation_id), allocation)
-            if processed_event_id is not None and processed_event_id in partition.seen:
-                raise ConcurrencyError(f"event {processed_event_id} was already processed")
+            if marker is not None and marker in partition.markers:
+                raise ConcurrencyError(f"{marker} was already processed")
             for night in release:
                 if night not in partition.nights:
                     raise ConcurrencyError(f"room-night {night} is not held")
@@ -319,22 +403,27 @@ class InMemoryRoomInventory:
                 if self._outbox._has(ROOMS, pk, entry.row_key):
                     raise ConcurrencyError(f"outbox row {entry.row_key} exists already")
             etag = _new_etag()
-            partition.allocations[reservation_id] = _Stored(
-                _dump_state(allocation, version), version, etag
-            )
+            partition.allocations[reservation_id] = _Stored(state, version, etag)
             for night in release:
                 del partition.nights[night]
             for night in hold:
                 partition.nights[night] = reservation_id
-            if processed_event_id is not None:
-                partition.seen.add(processed_event_id)
+            if marker is not None:
+                partition.markers[marker] = record
             self._outbox._append(entries)
         _commit(allocation, version, etag)
         return [entry for entry, _ in entries]
 
-    def was_processed(self, hotel_id: str, room_type: str, event_id: str) -> bool:
+    def processed(self, hotel_id: str, room_type: str, marker: str) -> ProcessedRecord | None:
         with self._lock:
-            return event_id in self._partition(hotel_id, room_type).seen
+            found = self._partition(hotel_id, room_type).markers.get(marker)
+            return None if found is None else found.record()
+
+    def mark_republished(self, hotel_id: str, room_type: str, marker: str) -> None:
+        with self._lock:
+            found = self._partition(hotel_id, room_type).markers.get(marker)
+            if found is not None:
+                found.republished = True
 
 
 class PublishFailedError(ConnectionError):
@@ -380,6 +469,20 @@ class InMemoryCatalog:
         return self._hotels.get(hotel_id)
 
 
+class InMemoryIdempotencyKeys:
+    """``IdempotencyKeys``: the first record for a key stands."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, tuple[str, str]] = {}
+
+    def claim(self, key: str, *, reservation_id: str, fingerprint: str) -> tuple[str, str]:
+        with self._lock:
+            return self._records.setdefault(
+                idempotency_partition(key), (reservation_id, fingerprint)
+            )
+
+
 class InMemoryPaymentMethodVault:
     """``PaymentMethodVault``: the first token stored for a reservation wins (idempotent)."""
 
@@ -407,7 +510,7 @@ def build_memory_ports(
     to_cloudevent: EventToCloudEvent = to_cloudevent,
 ) -> Ports:
     """Every port, in memory, sharing one outbox; the catalog defaults to the demo catalog."""
-    outbox = InMemoryOutbox()
+    outbox = InMemoryOutbox(clock)
     return Ports(
         reservations=InMemoryRepository(
             Reservation, context=RESERVATIONS, outbox=outbox, to_cloudevent=to_cloudevent
@@ -423,6 +526,7 @@ def build_memory_ports(
         publisher=InMemoryPublisher(),
         catalog=InMemoryCatalog(DEMO_CATALOG if hotels is None else hotels),
         vault=InMemoryPaymentMethodVault(),
+        idempotency=InMemoryIdempotencyKeys(),
         gateway=SandboxPaymentGateway(),
         clock=clock,
     )

@@ -1,10 +1,11 @@
 """The sandbox payment gateway: deterministic, idempotent, and safe to run in Azure too.
 
 It behaves like a real gateway's test mode: ``tok_declined`` is declined, any other non-empty
-token is approved. Authorization ids derive from the idempotency key (the reservation id), so a
-redelivered saga step gets the same authorization back and never authorizes twice. Capture and
-void are idempotent; their record is per process (a real gateway keeps it server-side), which the
-domain does not depend on: it records captures and voids in its own aggregate.
+token is approved. Every call carries an idempotency key derived from the operation, and a key
+has its effect once: a redelivered or concurrently duplicated saga step gets the first answer
+back and never authorizes, captures or voids twice; reusing a key for a different operation is
+refused, as real gateways do. The record is per process (a real gateway keeps it server-side),
+which the domain does not depend on: it records captures and voids in its own aggregate.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def authorization_id_for(idempotency_key: str) -> str:
     return f"auth_{uuid.uuid5(_AUTH_NAMESPACE, idempotency_key).hex}"
 
 
+class IdempotencyKeyMismatchError(ValueError):
+    """An idempotency key was reused for a different operation (a bug in the caller)."""
+
+
 @dataclass
 class SandboxAuthorization:
     authorization_id: str
@@ -33,6 +38,8 @@ class SandboxAuthorization:
     currency: str
     captured: Decimal | None = None
     voided: bool = False
+    captures: int = 0  # how many captures took effect (at most one per idempotency key)
+    voids: int = 0
 
 
 @dataclass
@@ -40,7 +47,18 @@ class SandboxPaymentGateway:
     """``PaymentGateway`` in sandbox mode. Thread-safe."""
 
     authorizations: dict[str, SandboxAuthorization] = field(default_factory=dict)
+    # idempotency key -> the operation it was first used for
+    operations: dict[str, tuple[str, str, Decimal | None]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _first_use(self, key: str, operation: tuple[str, str, Decimal | None]) -> bool:
+        """True if ``key`` is new (record it); False for a repeat of the same operation."""
+        seen = self.operations.setdefault(key, operation)
+        if seen != operation:
+            raise IdempotencyKeyMismatchError(
+                f"idempotency key {key!r} was used for {seen[0]} of {seen[1]}"
+            )
+        return seen is operation
 
     def authorize(
         self, *, idempotency_key: str, token: str, amount: Decimal, currency: str
@@ -60,17 +78,23 @@ class SandboxPaymentGateway:
             )
         return AuthorizationResult(approved=True, authorization_id=authorization_id)
 
-    def capture(self, *, authorization_id: str, amount: Decimal) -> None:
-        """Capture once; a repeated capture is a no-op (the first amount stands)."""
+    def capture(self, *, idempotency_key: str, authorization_id: str, amount: Decimal) -> None:
+        """Capture ``amount``; a repeated key is a no-op."""
         with self._lock:
+            if not self._first_use(idempotency_key, ("capture", authorization_id, amount)):
+                return
             auth = self._known(authorization_id)
-            if auth.captured is None:
-                auth.captured = amount
+            auth.captured = (auth.captured or Decimal("0")) + amount
+            auth.captures += 1
 
-    def void(self, *, authorization_id: str) -> None:
-        """Void the (rest of the) authorization; idempotent."""
+    def void(self, *, idempotency_key: str, authorization_id: str) -> None:
+        """Void the (rest of the) authorization; a repeated key is a no-op."""
         with self._lock:
-            self._known(authorization_id).voided = True
+            if not self._first_use(idempotency_key, ("void", authorization_id, None)):
+                return
+            auth = self._known(authorization_id)
+            auth.voided = True
+            auth.voids += 1
 
     def _known(self, authorization_id: str) -> SandboxAuthorization:
         # Another worker may have authorized it: the id is all a sandbox needs to go on.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
@@ -39,13 +39,20 @@ from azure.data.tables import TableClient, TableEntity, TableTransactionError, U
 
 from adapters.cloudevents import to_cloudevent
 from adapters.layout import (
+    IDEMPOTENCY_ROW,
+    PENDING_PARTITION,
+    RESERVATIONS,
     ROOMS,
     STATE_ROW,
     allocation_row_key,
     checked_key,
+    commit_events_prefix,
     guard_row_key,
+    idempotency_partition,
     night_row_key,
     outbox_row_key,
+    pending_cutoff,
+    pending_row_key,
     prefix_upper_bound,
     reservation_events_prefix,
     reservation_id_of_ref,
@@ -53,16 +60,15 @@ from adapters.layout import (
     seen_row_key,
     vault_ref,
 )
+from adapters.limits import check_transaction_size, string_property
 from domain.aggregate import Aggregate
 from domain.catalog import Hotel, RoomType
 from domain.errors import ConcurrencyError
 from domain.rooms import RoomAllocation
-from handlers.ports import EventToCloudEvent, OutboxEntry
+from handlers.ports import EventToCloudEvent, OutboxEntry, PendingPublish, ProcessedRecord
 
 A = TypeVar("A", bound=Aggregate)
 
-MAX_TRANSACTION_OPERATIONS: Final = 100
-MAX_STRING_PROPERTY_BYTES: Final = 64 * 1024  # UTF-16: 32 K characters
 _CONFLICT_CODES: Final = frozenset(
     {
         "EntityAlreadyExists",
@@ -78,32 +84,37 @@ Operation = tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], dict[str, An
 
 
 class StorageTransactionCounter:
-    """Counts storage round trips (one per SDK call, one per page of a query). Thread-safe."""
+    """Counts storage round trips (one per SDK call, one per page of a query) and the entities
+    those calls returned. Thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._count = 0
+        self._rows = 0
 
     def add(self, n: int = 1) -> None:
         with self._lock:
             self._count += n
+
+    def add_rows(self, n: int) -> None:
+        with self._lock:
+            self._rows += n
 
     @property
     def count(self) -> int:
         with self._lock:
             return self._count
 
+    @property
+    def rows_read(self) -> int:
+        with self._lock:
+            return self._rows
+
     def reset(self) -> int:
         """Zero the counter; returns the count it had."""
         with self._lock:
             count, self._count = self._count, 0
             return count
-
-
-def _string_property(value: str, name: str) -> str:
-    if len(value.encode("utf-16-le")) > MAX_STRING_PROPERTY_BYTES:
-        raise ValueError(f"{name} is over the 64 KiB limit of a table string property")
-    return value
 
 
 def _is_conflict(error: HttpResponseError) -> bool:
@@ -120,12 +131,17 @@ def _query(
     query_filter: str,
     parameters: dict[str, Any] | None = None,
     select: list[str] | None = None,
+    top: int | None = None,
 ) -> Iterator[TableEntity]:
-    """All entities matching, counting one round trip per page."""
-    pages = table.query_entities(query_filter, parameters=parameters, select=select).by_page()
+    """All entities matching, counting one round trip per page (of at most ``top`` rows)."""
+    pages = table.query_entities(
+        query_filter, parameters=parameters, select=select, results_per_page=top
+    ).by_page()
     for page in pages:  # each page is one request; the end of paging is not
         counter.add()
-        yield from page
+        rows = list(page)
+        counter.add_rows(len(rows))
+        yield from rows
 
 
 def _partition_range_filter() -> str:
@@ -158,17 +174,34 @@ class _PartitionWriter:
             entity = self.table.get_entity(partition_key, row_key, select=["State"])
         except ResourceNotFoundError:
             return None
+        self.counter.add_rows(1)
         aggregate = cls.model_validate_json(entity["State"])
         aggregate.etag = entity.metadata["etag"]
         return aggregate
 
-    def exists(self, partition_key: str, row_key: str) -> bool:
+    def processed(self, partition_key: str, marker: str) -> ProcessedRecord | None:
         self.counter.add()
         try:
-            self.table.get_entity(partition_key, row_key, select=["PartitionKey"])
+            entity = self.table.get_entity(
+                partition_key, seen_row_key(marker), select=["Events", "Republished"]
+            )
         except ResourceNotFoundError:
-            return False
-        return True
+            return None
+        self.counter.add_rows(1)
+        events = json.loads(entity.get("Events") or "[]")
+        return ProcessedRecord(tuple(events), bool(entity.get("Republished", False)))
+
+    def mark_republished(self, partition_key: str, marker: str) -> None:
+        self.counter.add()
+        with contextlib.suppress(ResourceNotFoundError):
+            self.table.update_entity(
+                {
+                    "PartitionKey": partition_key,
+                    "RowKey": seen_row_key(marker),
+                    "Republished": True,
+                },
+                mode=UpdateMode.MERGE,
+            )
 
     def save(
         self,
@@ -177,7 +210,7 @@ class _PartitionWriter:
         state_row_key: str,
         guard_key: str,
         aggregate: Aggregate,
-        processed_event_id: str | None,
+        marker: str | None,
         extra: Sequence[Operation] = (),
     ) -> list[OutboxEntry]:
         pk = checked_key(partition_key, "partition key")
@@ -186,7 +219,7 @@ class _PartitionWriter:
         state: dict[str, Any] = {
             "PartitionKey": pk,
             "RowKey": state_row_key,
-            "State": _string_property(
+            "State": string_property(
                 aggregate.model_copy(update={"version": version}).model_dump_json(by_alias=True),
                 "State",
             ),
@@ -222,10 +255,9 @@ class _PartitionWriter:
                     {
                         "PartitionKey": pk,
                         "RowKey": row_key,
-                        "CloudEvent": _string_property(
+                        "CloudEvent": string_property(
                             json.dumps(cloudevent, separators=(",", ":")), "CloudEvent"
                         ),
-                        "Published": False,
                         "Context": self.context,
                         "EventType": cloudevent.get("type", ""),
                         "OccurredAt": event.occurred_at.astimezone(UTC),
@@ -233,16 +265,21 @@ class _PartitionWriter:
                 )
             )
             entries.append(OutboxEntry(self.context, pk, row_key, cloudevent))
-        if processed_event_id is not None:
+        if marker is not None:
+            recorded = json.dumps([entry.cloudevent for entry in entries], separators=(",", ":"))
             operations.append(
-                ("create", {"PartitionKey": pk, "RowKey": seen_row_key(processed_event_id)})
+                (
+                    "create",
+                    {
+                        "PartitionKey": pk,
+                        "RowKey": seen_row_key(marker),
+                        "Events": string_property(recorded, "Events"),
+                        "Republished": False,
+                    },
+                )
             )
         operations.extend(extra)
-        if len(operations) > MAX_TRANSACTION_OPERATIONS:
-            raise ValueError(
-                f"a save needs {len(operations)} operations; one transaction allows "
-                f"{MAX_TRANSACTION_OPERATIONS}"
-            )
+        check_transaction_size(len(operations))
         self.counter.add()
         try:
             results = self.table.submit_transaction(operations)
@@ -278,19 +315,20 @@ class TableRepository(Generic[A]):
     def get(self, key: str) -> A | None:
         return self._writer.read(self.aggregate_type, checked_key(key), STATE_ROW)
 
-    def save(
-        self, key: str, aggregate: A, *, processed_event_id: str | None = None
-    ) -> list[OutboxEntry]:
+    def save(self, key: str, aggregate: A, *, marker: str | None = None) -> list[OutboxEntry]:
         return self._writer.save(
             partition_key=key,
             state_row_key=STATE_ROW,
             guard_key=STATE_ROW,
             aggregate=aggregate,
-            processed_event_id=processed_event_id,
+            marker=marker,
         )
 
-    def was_processed(self, key: str, event_id: str) -> bool:
-        return self._writer.exists(checked_key(key), seen_row_key(event_id))
+    def processed(self, key: str, marker: str) -> ProcessedRecord | None:
+        return self._writer.processed(checked_key(key), marker)
+
+    def mark_republished(self, key: str, marker: str) -> None:
+        self._writer.mark_republished(checked_key(key), marker)
 
 
 class TableRoomInventory:
@@ -352,7 +390,7 @@ class TableRoomInventory:
         *,
         hold: Sequence[tuple[date, str]] = (),
         release: Sequence[tuple[date, str]] = (),
-        processed_event_id: str | None = None,
+        marker: str | None = None,
     ) -> list[OutboxEntry]:
         if len(set(hold)) != len(hold) or len(set(release)) != len(release):
             raise ValueError("hold and release must not repeat a room-night")
@@ -380,12 +418,15 @@ class TableRoomInventory:
             state_row_key=allocation_row_key(reservation_id),
             guard_key=reservation_id,
             aggregate=allocation,
-            processed_event_id=processed_event_id,
+            marker=marker,
             extra=extra,
         )
 
-    def was_processed(self, hotel_id: str, room_type: str, event_id: str) -> bool:
-        return self._writer.exists(rooms_partition(hotel_id, room_type), seen_row_key(event_id))
+    def processed(self, hotel_id: str, room_type: str, marker: str) -> ProcessedRecord | None:
+        return self._writer.processed(rooms_partition(hotel_id, room_type), marker)
+
+    def mark_republished(self, hotel_id: str, room_type: str, marker: str) -> None:
+        self._writer.mark_republished(rooms_partition(hotel_id, room_type), marker)
 
 
 def _entry_of(entity: TableEntity) -> tuple[datetime, OutboxEntry]:
@@ -397,7 +438,6 @@ def _entry_of(entity: TableEntity) -> tuple[datetime, OutboxEntry]:
         partition_key=str(entity["PartitionKey"]),
         row_key=str(entity["RowKey"]),
         cloudevent=json.loads(entity["CloudEvent"]),
-        published=bool(entity["Published"]),
     )
     return occurred_at, entry
 
@@ -413,60 +453,110 @@ _OUTBOX_SELECT: Final = [
     "PartitionKey",
     "RowKey",
     "CloudEvent",
-    "Published",
     "Context",
     "OccurredAt",
 ]
 
 
+def _intent_of(entity: TableEntity) -> PendingPublish:
+    created_at = entity["CreatedAt"]
+    if not isinstance(created_at, datetime):
+        created_at = datetime.fromisoformat(str(created_at))
+    return PendingPublish(
+        row_key=str(entity["RowKey"]),
+        context=str(entity["Context"]),
+        partition_key=str(entity["TargetPartition"]),
+        reservation_id=str(entity["ReservationId"]),
+        version=int(entity["Version"]),
+        created_at=created_at,
+    )
+
+
 class TableOutbox:
-    """``Outbox`` over the outbox rows of every context's table."""
+    """``Outbox``: the pending index (partition ``outbox-pending`` of the Reservations table)
+    and the outbox rows of every context's table.
+
+    The relay's cost follows what is pending, never the history: it queries one partition whose
+    rows are exactly the intents not yet settled, and per intent one row-key range (that
+    commit's own outbox rows).
+    """
 
     def __init__(
-        self, tables: Mapping[str, TableClient], *, counter: StorageTransactionCounter
+        self,
+        tables: Mapping[str, TableClient],
+        *,
+        counter: StorageTransactionCounter,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._tables = dict(tables)  # context -> its table
+        self._index = self._tables[RESERVATIONS]
         self._counter = counter
+        self._clock = clock
 
-    def unpublished(self, limit: int = 100) -> list[OutboxEntry]:
-        """Oldest first, across every context.
+    def intend(
+        self, *, context: str, partition_key: str, reservation_id: str, version: int
+    ) -> PendingPublish:
+        created_at = self._clock()
+        intent = PendingPublish(
+            row_key=pending_row_key(created_at, reservation_id, version),
+            context=context,
+            partition_key=checked_key(partition_key, "partition key"),
+            reservation_id=reservation_id,
+            version=version,
+            created_at=created_at,
+        )
+        self._counter.add()
+        with contextlib.suppress(ResourceExistsError):  # an earlier try stored it
+            self._index.create_entity(
+                {
+                    "PartitionKey": PENDING_PARTITION,
+                    "RowKey": intent.row_key,
+                    "Context": context,
+                    "TargetPartition": intent.partition_key,
+                    "ReservationId": reservation_id,
+                    "Version": version,
+                    "CreatedAt": created_at.astimezone(UTC),
+                }
+            )
+        return intent
 
-        ``Published eq false`` is not an indexed filter: each call scans every context's table
-        (one paged query per table), costing O(all rows). Fine while tables are small; at scale
-        Azure would keep a dedicated pending index instead (e.g. Published in the partition of
-        a per-day "pending" table fed by the change, or Cosmos DB's change feed), since a
-        transaction cannot write to a second partition.
-        """
-        rows: list[tuple[datetime, OutboxEntry]] = []
-        for table in self._tables.values():
-            rows += [
-                _entry_of(entity)
-                for entity in _query(
-                    table, self._counter, "Published eq false", select=_OUTBOX_SELECT
-                )
-                if "CloudEvent" in entity
-            ]
-        return _oldest_first(rows)[:limit]
+    def pending(
+        self, *, created_before: datetime, after: str = "", limit: int
+    ) -> list[PendingPublish]:
+        entities = _query(
+            self._index,
+            self._counter,
+            "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi",
+            {"pk": PENDING_PARTITION, "lo": after, "hi": pending_cutoff(created_before)},
+            top=limit,
+        )
+        intents: list[PendingPublish] = []
+        for entity in entities:  # ascending RowKey: oldest first
+            intents.append(_intent_of(entity))
+            if len(intents) >= limit:
+                break
+        return intents
 
-    def mark_published(self, entries: Sequence[OutboxEntry]) -> None:
-        """Merge ``Published = true``: one transaction per partition (<= 100 rows each)."""
-        groups: dict[tuple[str, str], list[OutboxEntry]] = {}
-        for entry in entries:
-            groups.setdefault((entry.context, entry.partition_key), []).append(entry)
-        for (context, partition_key), group in groups.items():
-            table = self._tables[context]
-            row_keys = sorted({entry.row_key for entry in group})
-            for start in range(0, len(row_keys), MAX_TRANSACTION_OPERATIONS):
-                operations: list[Operation] = [
-                    (
-                        "update",
-                        {"PartitionKey": partition_key, "RowKey": row_key, "Published": True},
-                        {"mode": UpdateMode.MERGE},
-                    )
-                    for row_key in row_keys[start : start + MAX_TRANSACTION_OPERATIONS]
-                ]
-                self._counter.add()
-                table.submit_transaction(operations)
+    def committed_events(self, intent: PendingPublish) -> list[dict[str, Any]] | None:
+        table = self._tables[intent.context]
+        prefix = commit_events_prefix(intent.reservation_id, intent.version)
+        rows = list(
+            _query(
+                table,
+                self._counter,
+                _partition_range_filter(),
+                _range_parameters(intent.partition_key, prefix),
+                select=_OUTBOX_SELECT,
+            )
+        )
+        if not rows:
+            return None
+        return [entry.cloudevent for entry in _oldest_first(_entry_of(row) for row in rows)]
+
+    def settle(self, intent: PendingPublish) -> None:
+        self._counter.add()
+        with contextlib.suppress(ResourceNotFoundError):
+            self._index.delete_entity(PENDING_PARTITION, intent.row_key)
 
     def stream(
         self, reservation_id: str, *, hotel_id: str, room_type: str, guest_id: str
@@ -582,7 +672,7 @@ class TableCatalog:
                 {
                     "PartitionKey": checked_key(hotel.hotel_id, "hotel id"),
                     "RowKey": CATALOG_ROW,
-                    "Hotel": _string_property(hotel_to_json(hotel), "Hotel"),
+                    "Hotel": string_property(hotel_to_json(hotel), "Hotel"),
                 },
                 mode=UpdateMode.REPLACE,
             )
@@ -630,3 +720,40 @@ class TablePaymentMethodVault:
         except ResourceNotFoundError:
             return None
         return str(entity["Token"])
+
+
+# --- idempotency keys ----------------------------------------------------------------------------
+
+
+class TableIdempotencyKeys:
+    """``IdempotencyKeys`` in the Reservations table: partition ``idem|{sha256(key)}``.
+
+    Inserting the record is the lock: of two concurrent requests with one key, one inserts and
+    the other reads the winner's record.
+    """
+
+    def __init__(self, table: TableClient, *, counter: StorageTransactionCounter) -> None:
+        self._table = table
+        self._counter = counter
+
+    def claim(self, key: str, *, reservation_id: str, fingerprint: str) -> tuple[str, str]:
+        partition = idempotency_partition(key)
+        self._counter.add()
+        try:
+            self._table.create_entity(
+                {
+                    "PartitionKey": partition,
+                    "RowKey": IDEMPOTENCY_ROW,
+                    "ReservationId": reservation_id,
+                    "Fingerprint": fingerprint,
+                }
+            )
+            return reservation_id, fingerprint
+        except ResourceExistsError:
+            pass
+        self._counter.add()
+        entity = self._table.get_entity(
+            partition, IDEMPOTENCY_ROW, select=["ReservationId", "Fingerprint"]
+        )
+        self._counter.add_rows(1)
+        return str(entity["ReservationId"]), str(entity["Fingerprint"])

@@ -46,6 +46,11 @@ class ConcurrencyError(DomainError):
     """Someone else changed the aggregate first; reload and retry the command."""
 
 
+class CatalogMissError(DomainError):
+    """An event names a hotel or room type this worker's catalog does not have (yet): transient,
+    since booking validated it (a catalog read before seeding, a deployment in progress)."""
+
+
 class EventError(DomainError):
     """An event that can never be processed: quarantine it instead of retrying."""
 

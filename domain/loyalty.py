@@ -11,6 +11,8 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Final, Literal
 
+from pydantic import model_validator
+
 from domain.aggregate import Aggregate
 from domain.events import LoyaltyPointsAwarded
 
@@ -41,8 +43,16 @@ class LoyaltyAccount(Aggregate):
     guest_id: str
     points: int = 0
     nights: int = 0
-    awarded_reservations: set[str] = set()
     updated_at: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_awarded_list(cls, data: Any) -> Any:
+        # Accounts once kept every awarded reservation id here, which capped a guest at ~836
+        # stays (64 KiB per property); once-per-reservation is now the reaction's marker row.
+        if isinstance(data, dict) and "awarded_reservations" in data:
+            data = {k: v for k, v in data.items() if k != "awarded_reservations"}
+        return data
 
     @property
     def tier(self) -> Tier:
@@ -50,15 +60,12 @@ class LoyaltyAccount(Aggregate):
 
     def award_stay(
         self, *, reservation_id: str, hotel_id: str, amount: Decimal, nights: int, at: datetime
-    ) -> int | None:
-        """Award a stay's points; None (nothing recorded) if this reservation was awarded."""
-        if reservation_id in self.awarded_reservations:
-            return None
+    ) -> int:
+        """Award a stay's points (the caller awards each reservation once); returns them."""
         tier = self.tier
         points = points_for(amount, tier)
         self.points += points
         self.nights += nights
-        self.awarded_reservations = self.awarded_reservations | {reservation_id}
         self.updated_at = at
         self.record(
             LoyaltyPointsAwarded(

@@ -1,43 +1,56 @@
-"""The loyalty context: points for each captured stay, exactly once per reservation."""
+"""The loyalty context: points for each captured stay, exactly once per reservation.
+
+The once-per-reservation rule is the reaction's marker (``stay|{reservationId}``, a row of its
+own in the guest's partition), not a list in the account: an account stays one small entity
+whatever the number of stays.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Final
 
-from domain.events import DomainEvent, PaymentCaptured
+from domain.events import PaymentCaptured
 from domain.ids import is_safe_id
 from domain.loyalty import LoyaltyAccount
-from handlers.outbox import publish_recorded
-from handlers.ports import OutboxEntry, Ports
-from handlers.retry import retry_on_conflict
+from handlers.ports import Ports
+from handlers.unit_of_work import Change, Reaction, RepositorySlot
 
 log = logging.getLogger(__name__)
 
+CONTEXT: Final = "loyalty"
 
-def handle_event(event: DomainEvent, ports: Ports) -> None:
-    """The ``loyalty`` subscription: PaymentCaptured(kind=stay) -> LoyaltyPointsAwarded."""
-    if not isinstance(event, PaymentCaptured) or event.kind != "stay":
-        log.info("loyalty: ignoring %s %s", event.event_type(), event.event_id)
-        return
-    key = event.guest_id
 
-    def attempt() -> list[OutboxEntry]:
-        if ports.loyalty.was_processed(key, event.event_id):
-            return []
-        account = ports.loyalty.get(key) or LoyaltyAccount(guest_id=key)
-        awarded = account.award_stay(
-            reservation_id=event.reservation_id,
-            hotel_id=event.hotel_id,
-            amount=event.amount,
-            nights=event.nights,
-            at=ports.clock(),
-        )
-        if awarded is None:
-            return []  # this reservation was awarded before (another capture event)
-        return ports.loyalty.save(key, account, processed_event_id=event.event_id)
+def _slot(event: PaymentCaptured, ports: Ports) -> RepositorySlot[LoyaltyAccount]:
+    return RepositorySlot(ports.loyalty, event.guest_id, CONTEXT)
 
-    publish_recorded(retry_on_conflict(attempt), ports)
+
+def stay_marker(event: PaymentCaptured) -> str:
+    """Awarded once per reservation, whichever capture event says so."""
+    return f"stay|{event.reservation_id}"
+
+
+def decide_award(
+    event: PaymentCaptured, current: LoyaltyAccount | None, ports: Ports
+) -> Change[LoyaltyAccount] | None:
+    """PaymentCaptured(kind=stay) -> LoyaltyPointsAwarded; cancellation fees earn nothing."""
+    if event.kind != "stay":
+        log.info("loyalty: no points for a %s capture of %s", event.kind, event.reservation_id)
+        return None
+    account = current or LoyaltyAccount(guest_id=event.guest_id)
+    account.award_stay(
+        reservation_id=event.reservation_id,
+        hotel_id=event.hotel_id,
+        amount=event.amount,
+        nights=event.nights,
+        at=ports.clock(),
+    )
+    return Change(account)
+
+
+REACTIONS: Final[tuple[Reaction[Any, Any], ...]] = (
+    Reaction(CONTEXT, PaymentCaptured, _slot, decide_award, marker=stay_marker),
+)
 
 
 def loyalty_view(guest_id: str, ports: Ports) -> dict[str, Any]:

@@ -1,13 +1,14 @@
 """Ports: what the application layer needs from the outside world, as Protocols.
 
 Adapters implement them on Azure SDKs (adapters/), in-memory fakes implement them for unit tests
-(adapters/memory.py); one shared test suite (tests/contract_suites/) runs against both.
+(adapters/memory.py); one shared test suite (tests/port_suites/) runs against both.
 
 Atomicity rule: every ``save`` writes, in ONE atomic write (a Table entity-group transaction in
 one partition), the aggregate's new state, the events it recorded (the outbox, which is also the
-reservation's event stream) and, when given, the id of the event that caused the change (the
-idempotency record). It raises ConcurrencyError if the aggregate changed since it was loaded or
-the causing event was already processed; the caller reloads and retries.
+reservation's event stream) and, when given, the processed marker of what caused the change (the
+idempotency record, holding a copy of the recorded events so a redelivery can publish them
+again). It raises ConcurrencyError if the aggregate changed since it was loaded or the marker
+exists; the caller reloads and retries (handlers/unit_of_work.py).
 """
 
 from __future__ import annotations
@@ -32,13 +33,25 @@ A = TypeVar("A", bound=Aggregate)
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """One recorded event as stored: where it lives (to mark it published) and its CloudEvent."""
+    """One recorded event as stored: where it lives and its CloudEvent."""
 
     context: str
     partition_key: str
     row_key: str
     cloudevent: dict[str, Any]  # the CloudEvents 1.0 JSON to publish, identical on every relay
-    published: bool = False
+
+
+@dataclass(frozen=True)
+class ProcessedRecord:
+    """The marker of something processed already (an event, or a reaction's own dedup key).
+
+    ``events`` are the CloudEvents its commit recorded: a redelivery publishes them again once
+    (``republished`` then becomes True), because the first delivery may have crashed between
+    its commit and its publish, and Event Grid's retry is what finishes the job.
+    """
+
+    events: tuple[dict[str, Any], ...]
+    republished: bool
 
 
 class Repository(Protocol[A]):
@@ -46,16 +59,16 @@ class Repository(Protocol[A]):
 
     def get(self, key: str) -> A | None: ...
 
-    def save(
-        self, key: str, aggregate: A, *, processed_event_id: str | None = None
-    ) -> list[OutboxEntry]:
+    def save(self, key: str, aggregate: A, *, marker: str | None = None) -> list[OutboxEntry]:
         """Insert (etag None) or update (If-Match etag) atomically with outbox and marker.
 
         Bumps ``aggregate.version``, sets its new etag and clears its pending events.
         """
         ...
 
-    def was_processed(self, key: str, event_id: str) -> bool: ...
+    def processed(self, key: str, marker: str) -> ProcessedRecord | None: ...
+
+    def mark_republished(self, key: str, marker: str) -> None: ...
 
 
 class RoomInventory(Protocol):
@@ -83,27 +96,60 @@ class RoomInventory(Protocol):
         *,
         hold: Sequence[tuple[date, str]] = (),
         release: Sequence[tuple[date, str]] = (),
-        processed_event_id: str | None = None,
+        marker: str | None = None,
     ) -> list[OutboxEntry]:
         """Atomically insert ``hold`` room-nights (owned by allocation.reservation_id), delete
         ``release`` ones, save the allocation, append its events and record the marker.
 
         Raises ConcurrencyError if any room-night to hold is taken, the allocation changed, or
-        the event was processed already.
+        the marker exists already.
         """
         ...
 
-    def was_processed(self, hotel_id: str, room_type: str, event_id: str) -> bool: ...
+    def processed(self, hotel_id: str, room_type: str, marker: str) -> ProcessedRecord | None: ...
+
+    def mark_republished(self, hotel_id: str, room_type: str, marker: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PendingPublish:
+    """The intent to publish one command's commit, written before that commit.
+
+    The relay reads only these (never the history): it publishes the commit's events if the
+    commit happened, and forgets intents whose commit never happened.
+    """
+
+    row_key: str  # its place in the pending index, oldest first
+    context: str
+    partition_key: str
+    reservation_id: str
+    version: int  # the aggregate version the commit writes: its outbox rows are keyed by it
+    created_at: datetime
 
 
 class Outbox(Protocol):
-    """The recorded events of every context: relay what is unpublished, read a reservation's."""
+    """The pending-publish index of commands, and each reservation's recorded events."""
 
-    def unpublished(self, limit: int = 100) -> list[OutboxEntry]:
-        """Oldest first, across every context."""
+    def intend(
+        self, *, context: str, partition_key: str, reservation_id: str, version: int
+    ) -> PendingPublish:
+        """Record the intent to publish the commit about to be made (one insert)."""
         ...
 
-    def mark_published(self, entries: Sequence[OutboxEntry]) -> None: ...
+    def pending(
+        self, *, created_before: datetime, after: str = "", limit: int
+    ) -> list[PendingPublish]:
+        """Intents created before ``created_before`` whose row key sorts after ``after``, oldest
+        first; reads only the index."""
+        ...
+
+    def committed_events(self, intent: PendingPublish) -> list[dict[str, Any]] | None:
+        """The CloudEvents the intent's commit recorded; None if that commit does not exist."""
+        ...
+
+    def settle(self, intent: PendingPublish) -> None:
+        """Forget the intent (published, or its commit never happened); idempotent."""
+        ...
 
     def stream(
         self, reservation_id: str, *, hotel_id: str, room_type: str, guest_id: str
@@ -124,6 +170,18 @@ class Catalog(Protocol):
     def get(self, hotel_id: str) -> Hotel | None: ...
 
 
+class IdempotencyKeys(Protocol):
+    """What each client Idempotency-Key was first used for: a reservation id and a body digest.
+
+    The reservation id is random, so a guessable key never makes a guessable id.
+    """
+
+    def claim(self, key: str, *, reservation_id: str, fingerprint: str) -> tuple[str, str]:
+        """Record (reservation_id, fingerprint) for ``key`` unless it has a record already;
+        returns the record that stands (the new one, or the first one)."""
+        ...
+
+
 class PaymentMethodVault(Protocol):
     """Keeps payment tokens out of events: events carry only the reference."""
 
@@ -142,15 +200,17 @@ class AuthorizationResult:
 
 
 class PaymentGateway(Protocol):
-    """Idempotent per ``idempotency_key`` (the reservation id), like real gateways' APIs."""
+    """Every call is idempotent per ``idempotency_key``, like real gateways' APIs: a key derived
+    from the operation (``{reservationId}:capture:stay``), so a repeated or concurrent duplicate
+    call has its effect once."""
 
     def authorize(
         self, *, idempotency_key: str, token: str, amount: Decimal, currency: str
     ) -> AuthorizationResult: ...
 
-    def capture(self, *, authorization_id: str, amount: Decimal) -> None: ...
+    def capture(self, *, idempotency_key: str, authorization_id: str, amount: Decimal) -> None: ...
 
-    def void(self, *, authorization_id: str) -> None: ...
+    def void(self, *, idempotency_key: str, authorization_id: str) -> None: ...
 
 
 class EventToCloudEvent(Protocol):
@@ -244,6 +304,7 @@ class Ports:
     publisher: EventPublisher
     catalog: Catalog
     vault: PaymentMethodVault
+    idempotency: IdempotencyKeys
     gateway: PaymentGateway
     clock: Callable[[], datetime]
     # The dead-letter containers (adapters/deadletters.py); None where nothing reprocesses.

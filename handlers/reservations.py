@@ -1,8 +1,11 @@
 """The reservations context: commands from the HTTP edge and the saga's feedback.
 
-Duplicate deliveries are skipped via the processed-event record written with each change;
-reactions on a reservation that has left ``Pending`` are no-ops, so late or reordered feedback
-converges. Outcomes are published from the outbox (never re-derived).
+Every command and reaction runs through the unit of work (handlers/unit_of_work.py). Reactions
+on a reservation that has left ``Pending`` are no-ops, so late or reordered feedback converges.
+
+Reservation ids are random (uuid4), never derived from what a client sends: the id is all that
+guards a guest's data. An ``Idempotency-Key`` maps to the id its first request created
+(``IdempotencyKeys``), together with a digest of that request's body.
 """
 
 from __future__ import annotations
@@ -13,23 +16,24 @@ from datetime import UTC
 from typing import Any, Final
 
 from domain.errors import IdempotencyKeyReusedError, ReservationNotFoundError, ValidationError
-from domain.events import DomainEvent, PaymentAuthorized, PaymentDeclined, RoomAllocationFailed
+from domain.events import PaymentAuthorized, PaymentDeclined, RoomAllocationFailed
 from domain.reservation import Guest, Reservation
 from handlers.commands import RequestReservation, validate_request
-from handlers.outbox import publish_recorded
-from handlers.ports import OutboxEntry, Ports
-from handlers.retry import retry_on_conflict
+from handlers.ports import Ports
+from handlers.unit_of_work import Change, Reaction, RepositorySlot, execute
 
 log = logging.getLogger(__name__)
 
-# Reservation ids derived from an Idempotency-Key: uuid5(namespace, key).
-IDEMPOTENCY_NAMESPACE: Final = uuid.UUID("0f6f3d0c-4b7e-5a57-9c8e-6e1f2a9d7b31")
+CONTEXT: Final = "reservations"
 
 
-def reservation_id_for(idempotency_key: str | None) -> str:
-    if idempotency_key is None:
-        return str(uuid.uuid4())
-    return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, idempotency_key))
+def new_reservation_id() -> str:
+    """Unguessable: 122 random bits from the operating system's CSPRNG."""
+    return str(uuid.uuid4())
+
+
+def _slot(reservation_id: str, ports: Ports) -> RepositorySlot[Reservation]:
+    return RepositorySlot(ports.reservations, reservation_id, CONTEXT)
 
 
 def request_reservation(
@@ -41,44 +45,50 @@ def request_reservation(
     body were seen before and this is that reservation). Raises ValidationError, or
     IdempotencyKeyReusedError when the key was used with a different body.
     """
-    reservation_id = reservation_id_for(idempotency_key)
     fingerprint = cmd.fingerprint()
-
-    def attempt() -> tuple[Reservation, bool, list[OutboxEntry]]:
-        if idempotency_key is not None:
-            existing = ports.reservations.get(reservation_id)
-            if existing is not None:
-                if existing.request_fingerprint != fingerprint:
-                    raise IdempotencyKeyReusedError(
-                        "this Idempotency-Key was used with a different request body"
-                    )
-                return existing, False, []
-        now = ports.clock()
-        validate_request(cmd, ports.catalog, now.astimezone(UTC).date())
-        hotel = ports.catalog.get(cmd.hotel_id)
-        if hotel is None:  # validate_request checked it; the catalog changed since
-            raise ValidationError({"hotelId": f"unknown hotel {cmd.hotel_id!r}"})
-        payment_method_ref = ports.vault.store(reservation_id, cmd.payment_token)
-        reservation = Reservation.request(
-            reservation_id=reservation_id,
-            hotel_id=cmd.hotel_id,
-            room_type=cmd.room_type,
-            check_in=cmd.check_in,
-            check_out=cmd.check_out,
-            guests=cmd.guests,
-            guest=Guest(id=cmd.guest.id, name=cmd.guest.name, email=cmd.guest.email),
-            currency=hotel.currency,
-            payment_method_ref=payment_method_ref,
-            at=now,
-            request_fingerprint=fingerprint,
+    now = ports.clock()
+    validate_request(cmd, ports.catalog, now.astimezone(UTC).date())
+    hotel = ports.catalog.get(cmd.hotel_id)
+    if hotel is None:  # validate_request checked it; the catalog changed since
+        raise ValidationError({"hotelId": f"unknown hotel {cmd.hotel_id!r}"})
+    reservation_id = new_reservation_id()
+    if idempotency_key is not None:
+        # The first request with this key wins the record; a retry of it (same body) gets the
+        # same id, and finishes the booking if the first attempt died before it.
+        reservation_id, first_fingerprint = ports.idempotency.claim(
+            idempotency_key, reservation_id=reservation_id, fingerprint=fingerprint
         )
-        entries = ports.reservations.save(reservation_id, reservation)
-        return reservation, True, entries
+        if first_fingerprint != fingerprint:
+            raise IdempotencyKeyReusedError(
+                "this Idempotency-Key was used with a different request body"
+            )
 
-    # Without a key the id is fresh, so a conflict cannot happen; with one, a concurrent twin
-    # request may win the insert and the retry then answers with its reservation.
-    reservation, created, entries = retry_on_conflict(attempt)
-    publish_recorded(entries, ports)
+    def decide(current: Reservation | None) -> Change[Reservation] | None:
+        if current is not None:
+            return None  # a retry of the request that created it
+        # Only the request that owns this id (its fingerprint, hence its token) gets here.
+        payment_method_ref = ports.vault.store(reservation_id, cmd.payment_token)
+        return Change(
+            Reservation.request(
+                reservation_id=reservation_id,
+                hotel_id=cmd.hotel_id,
+                room_type=cmd.room_type,
+                check_in=cmd.check_in,
+                check_out=cmd.check_out,
+                guests=cmd.guests,
+                guest=Guest(id=cmd.guest.id, name=cmd.guest.name, email=cmd.guest.email),
+                currency=hotel.currency,
+                payment_method_ref=payment_method_ref,
+                at=ports.clock(),
+                request_fingerprint=fingerprint,
+            )
+        )
+
+    reservation, created = execute(
+        _slot(reservation_id, ports), decide, ports, reservation_id=reservation_id
+    )
+    if reservation is None:  # decide creates it when absent
+        raise ReservationNotFoundError(reservation_id)
     return reservation, created
 
 
@@ -89,47 +99,54 @@ def get_reservation(reservation_id: str, ports: Ports) -> Reservation:
     return reservation
 
 
+def _existing(reservation_id: str, current: Reservation | None) -> Reservation:
+    if current is None:
+        raise ReservationNotFoundError(f"reservation {reservation_id} not found")
+    return current
+
+
 def cancel_reservation(reservation_id: str, ports: Ports) -> tuple[Reservation, bool]:
     """Cancel; ``changed`` is False if it was cancelled already (HTTP 200 rather than 202).
 
     Raises ReservationNotFoundError, or InvalidTransitionError when not cancellable (409).
     """
 
-    def attempt() -> tuple[Reservation, bool, list[OutboxEntry]]:
-        reservation = get_reservation(reservation_id, ports)
-        if not reservation.cancel(at=ports.clock()):
-            return reservation, False, []
-        return reservation, True, ports.reservations.save(reservation_id, reservation)
+    def decide(current: Reservation | None) -> Change[Reservation] | None:
+        reservation = _existing(reservation_id, current)
+        return Change(reservation) if reservation.cancel(at=ports.clock()) else None
 
-    reservation, changed, entries = retry_on_conflict(attempt)
-    publish_recorded(entries, ports)
-    return reservation, changed
+    reservation, changed = execute(
+        _slot(reservation_id, ports), decide, ports, reservation_id=reservation_id
+    )
+    return _existing(reservation_id, reservation), changed
 
 
 def check_in(reservation_id: str, ports: Ports) -> Reservation:
     """Confirmed -> CheckedIn; InvalidTransitionError (409) from any other status."""
 
-    def attempt() -> tuple[Reservation, list[OutboxEntry]]:
-        reservation = get_reservation(reservation_id, ports)
+    def decide(current: Reservation | None) -> Change[Reservation]:
+        reservation = _existing(reservation_id, current)
         reservation.check_in_guest(at=ports.clock())
-        return reservation, ports.reservations.save(reservation_id, reservation)
+        return Change(reservation)
 
-    reservation, entries = retry_on_conflict(attempt)
-    publish_recorded(entries, ports)
-    return reservation
+    reservation, _ = execute(
+        _slot(reservation_id, ports), decide, ports, reservation_id=reservation_id
+    )
+    return _existing(reservation_id, reservation)
 
 
 def check_out(reservation_id: str, ports: Ports) -> Reservation:
     """CheckedIn -> CheckedOut; InvalidTransitionError (409) from any other status."""
 
-    def attempt() -> tuple[Reservation, list[OutboxEntry]]:
-        reservation = get_reservation(reservation_id, ports)
+    def decide(current: Reservation | None) -> Change[Reservation]:
+        reservation = _existing(reservation_id, current)
         reservation.check_out_guest(at=ports.clock())
-        return reservation, ports.reservations.save(reservation_id, reservation)
+        return Change(reservation)
 
-    reservation, entries = retry_on_conflict(attempt)
-    publish_recorded(entries, ports)
-    return reservation
+    reservation, _ = execute(
+        _slot(reservation_id, ports), decide, ports, reservation_id=reservation_id
+    )
+    return _existing(reservation_id, reservation)
 
 
 def reservation_events(reservation_id: str, ports: Ports) -> list[dict[str, Any]]:
@@ -143,47 +160,51 @@ def reservation_events(reservation_id: str, ports: Ports) -> list[dict[str, Any]
     )
 
 
-def handle_event(event: DomainEvent, ports: Ports) -> None:
-    """The ``reservations`` subscription: confirm or reject a Pending reservation."""
-    if not isinstance(event, RoomAllocationFailed | PaymentAuthorized | PaymentDeclined):
-        log.info("reservations: ignoring %s %s", event.event_type(), event.event_id)
-        return
+# --- the saga's feedback -------------------------------------------------------------------------
 
-    def attempt() -> list[OutboxEntry]:
-        key = event.reservation_id
-        if ports.reservations.was_processed(key, event.event_id):
-            return []
-        reservation = ports.reservations.get(key)
-        if reservation is None:  # saved before its first event was published: an anomaly
-            raise ReservationNotFoundError(f"{event.event_type()} for unknown reservation {key}")
-        now = ports.clock()
-        if isinstance(event, PaymentAuthorized):
-            changed = reservation.confirm(
-                room_number=event.room_number,
-                total=event.amount,
-                currency=event.currency,
-                at=now,
-            )
-        elif isinstance(event, PaymentDeclined):
-            changed = reservation.reject("payment_declined", at=now)
-        else:
-            changed = reservation.reject("no_availability", at=now)
-        if not changed:
-            log.info("reservations: %s is a no-op on %s", event.event_type(), reservation.status)
-            return []
-        return ports.reservations.save(key, reservation, processed_event_id=event.event_id)
+Feedback = RoomAllocationFailed | PaymentAuthorized | PaymentDeclined
 
-    publish_recorded(retry_on_conflict(attempt), ports)
 
+def _feedback_slot(event: Feedback, ports: Ports) -> RepositorySlot[Reservation]:
+    return _slot(event.reservation_id, ports)
+
+
+def decide_feedback(
+    event: Feedback, current: Reservation | None, ports: Ports
+) -> Change[Reservation] | None:
+    """Confirm on PaymentAuthorized, reject on a failed allocation or a declined payment."""
+    if current is None:  # saved before its first event was published: an anomaly, retried
+        raise ReservationNotFoundError(
+            f"{event.event_type()} for unknown reservation {event.reservation_id}"
+        )
+    now = ports.clock()
+    if isinstance(event, PaymentAuthorized):
+        changed = current.confirm(
+            room_number=event.room_number, total=event.amount, currency=event.currency, at=now
+        )
+    elif isinstance(event, PaymentDeclined):
+        changed = current.reject("payment_declined", at=now)
+    else:
+        changed = current.reject("no_availability", at=now)
+    if not changed:
+        log.info("reservations: %s is a no-op on %s", event.event_type(), current.status)
+        return None
+    return Change(current)
+
+
+REACTIONS: Final[tuple[Reaction[Any, Any], ...]] = tuple(
+    Reaction(CONTEXT, event_type, _feedback_slot, decide_feedback)
+    for event_type in (RoomAllocationFailed, PaymentAuthorized, PaymentDeclined)
+)
 
 __all__ = [
-    "IDEMPOTENCY_NAMESPACE",
+    "REACTIONS",
     "cancel_reservation",
     "check_in",
     "check_out",
+    "decide_feedback",
     "get_reservation",
-    "handle_event",
+    "new_reservation_id",
     "request_reservation",
     "reservation_events",
-    "reservation_id_for",
 ]

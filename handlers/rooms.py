@@ -1,9 +1,8 @@
 """The rooms context: hold one concrete room for every night, release it, tombstone early cancels.
 
 A held room-night is an entity whose insert is the lock (RoomInventory.save), so two bookings
-racing for the last room cannot both win: the loser's save raises ConcurrencyError, it re-reads
-what is held and tries another room, or records RoomAllocationFailed. Outcomes are published
-from the outbox (never re-derived).
+racing for the last room cannot both win: the loser's commit raises ConcurrencyError, the unit
+of work re-reads what is held and tries another room, or records RoomAllocationFailed.
 """
 
 from __future__ import annotations
@@ -12,16 +11,17 @@ import logging
 from datetime import date, timedelta
 from typing import Any, Final
 
-from domain.errors import HotelNotFoundError, ValidationError
-from domain.events import DomainEvent, PaymentDeclined, ReservationCancelled, ReservationRequested
+from domain.errors import CatalogMissError, HotelNotFoundError, ValidationError
+from domain.events import PaymentDeclined, ReservationCancelled, ReservationRequested
 from domain.rooms import ReleaseReason, RoomAllocation, choose_room
 from domain.stay import stay_nights
-from handlers.outbox import publish_recorded
-from handlers.ports import OutboxEntry, Ports
-from handlers.retry import MAX_ATTEMPTS, retry_on_conflict
+from handlers.ports import Ports
+from handlers.retry import MAX_ATTEMPTS
+from handlers.unit_of_work import AllocationSlot, Change, Reaction
 
 log = logging.getLogger(__name__)
 
+CONTEXT: Final = "rooms"
 MAX_AVAILABILITY_NIGHTS: Final = 366
 
 
@@ -63,41 +63,36 @@ def availability(
     }
 
 
-def handle_event(event: DomainEvent, ports: Ports) -> None:
-    """The ``rooms`` subscription."""
-    if isinstance(event, ReservationRequested):
-        _allocate(event, ports)
-    elif isinstance(event, ReservationCancelled):
-        _release(event, "cancelled", ports)
-    elif isinstance(event, PaymentDeclined):
-        _release(event, "payment_declined", ports)
-    else:
-        log.info("rooms: ignoring %s %s", event.event_type(), event.event_id)
-
-
 def _room_numbers(ports: Ports, hotel_id: str, room_type: str) -> tuple[str, ...]:
     hotel = ports.catalog.get(hotel_id)
     kind = None if hotel is None else hotel.room_types.get(room_type)
-    return () if kind is None else kind.room_numbers
+    if kind is None:  # booking validated it against the catalog: this worker's copy is behind
+        raise CatalogMissError(f"{hotel_id}/{room_type} is not in the catalog (yet)")
+    return kind.room_numbers
 
 
-def _allocate(event: ReservationRequested, ports: Ports) -> None:
-    inventory = ports.inventory
+def _slot(
+    event: ReservationRequested | ReservationCancelled | PaymentDeclined, ports: Ports
+) -> AllocationSlot:
+    return AllocationSlot(ports.inventory, event.hotel_id, event.room_type, event.reservation_id)
+
+
+def decide_allocation(
+    event: ReservationRequested, current: RoomAllocation | None, ports: Ports
+) -> Change[RoomAllocation] | None:
+    """Hold the first room free for every night, or record that none was."""
+    if current is not None:  # allocated or failed before, or the tombstone of a cancel
+        log.info("rooms: %s already %s", event.reservation_id, current.status)
+        return None
     hotel_id, room_type = event.hotel_id, event.room_type
     rooms = _room_numbers(ports, hotel_id, room_type)
     nights = stay_nights(event.check_in, event.check_out)
-
-    def attempt() -> list[OutboxEntry]:
-        if inventory.was_processed(hotel_id, room_type, event.event_id):
-            return []
-        existing = inventory.get_allocation(hotel_id, room_type, event.reservation_id)
-        if existing is not None:  # allocated or failed before, or the tombstone of a cancel
-            log.info("rooms: %s already %s", event.reservation_id, existing.status)
-            return []
-        now = ports.clock()
-        room = choose_room(rooms, inventory.held_rooms(hotel_id, room_type, nights), nights)
-        if room is None or not nights:
-            failed = RoomAllocation.fail(
+    now = ports.clock()
+    held = ports.inventory.held_rooms(hotel_id, room_type, nights)
+    room = choose_room(rooms, held, nights)
+    if room is None or not nights:
+        return Change(
+            RoomAllocation.fail(
                 reservation_id=event.reservation_id,
                 hotel_id=hotel_id,
                 room_type=room_type,
@@ -106,57 +101,60 @@ def _allocate(event: ReservationRequested, ports: Ports) -> None:
                 guest_id=event.guest_id,
                 at=now,
             )
-            return inventory.save(hotel_id, room_type, failed, processed_event_id=event.event_id)
-        allocation = RoomAllocation.allocate(
-            reservation_id=event.reservation_id,
-            hotel_id=hotel_id,
-            room_type=room_type,
-            room_number=room,
-            check_in=event.check_in,
-            check_out=event.check_out,
-            guest_id=event.guest_id,
-            payment_method_ref=event.payment_method_ref,
-            at=now,
         )
-        return inventory.save(
-            hotel_id,
-            room_type,
-            allocation,
-            hold=allocation.held_room_nights,
-            processed_event_id=event.event_id,
-        )
+    allocation = RoomAllocation.allocate(
+        reservation_id=event.reservation_id,
+        hotel_id=hotel_id,
+        room_type=room_type,
+        room_number=room,
+        check_in=event.check_in,
+        check_out=event.check_out,
+        guest_id=event.guest_id,
+        payment_method_ref=event.payment_method_ref,
+        at=now,
+    )
+    return Change(allocation, hold=tuple(allocation.held_room_nights))
 
+
+def _allocation_attempts(event: ReservationRequested, ports: Ports) -> int:
     # Every lost race means another room got taken, so one attempt per room is enough.
-    publish_recorded(retry_on_conflict(attempt, attempts=len(rooms) + MAX_ATTEMPTS), ports)
+    hotel = ports.catalog.get(event.hotel_id)
+    kind = None if hotel is None else hotel.room_types.get(event.room_type)
+    return (0 if kind is None else len(kind.room_numbers)) + MAX_ATTEMPTS
 
 
-def _release(
-    event: ReservationCancelled | PaymentDeclined, reason: ReleaseReason, ports: Ports
-) -> None:
-    inventory = ports.inventory
-    hotel_id, room_type = event.hotel_id, event.room_type
-
-    def attempt() -> list[OutboxEntry]:
-        if inventory.was_processed(hotel_id, room_type, event.event_id):
-            return []
-        allocation = inventory.get_allocation(hotel_id, room_type, event.reservation_id)
-        now = ports.clock()
-        if allocation is None:
-            if isinstance(event, PaymentDeclined):  # billing only sees allocated rooms
-                log.warning("rooms: PaymentDeclined for unallocated %s", event.reservation_id)
-                return []
-            tombstone = RoomAllocation.tombstone(
+def decide_release(
+    event: ReservationCancelled | PaymentDeclined,
+    current: RoomAllocation | None,
+    ports: Ports,
+) -> Change[RoomAllocation] | None:
+    """Let the room-nights go; a cancel that overtakes the request leaves a tombstone."""
+    now = ports.clock()
+    if current is None:
+        if isinstance(event, PaymentDeclined):  # billing only sees allocated rooms
+            log.warning("rooms: PaymentDeclined for unallocated %s", event.reservation_id)
+            return None
+        return Change(
+            RoomAllocation.tombstone(
                 reservation_id=event.reservation_id,
-                hotel_id=hotel_id,
-                room_type=room_type,
+                hotel_id=event.hotel_id,
+                room_type=event.room_type,
                 at=now,
             )
-            return inventory.save(hotel_id, room_type, tombstone, processed_event_id=event.event_id)
-        released = allocation.release(reason, at=now)
-        if not released:  # failed, released already, or a tombstone
-            return []
-        return inventory.save(
-            hotel_id, room_type, allocation, release=released, processed_event_id=event.event_id
         )
+    reason: ReleaseReason = (
+        "cancelled" if isinstance(event, ReservationCancelled) else ("payment_declined")
+    )
+    released = current.release(reason, at=now)
+    if not released:  # failed, released already, or a tombstone
+        return None
+    return Change(current, release=tuple(released))
 
-    publish_recorded(retry_on_conflict(attempt), ports)
+
+REACTIONS: Final[tuple[Reaction[Any, Any], ...]] = (
+    Reaction(
+        CONTEXT, ReservationRequested, _slot, decide_allocation, attempts=_allocation_attempts
+    ),
+    Reaction(CONTEXT, ReservationCancelled, _slot, decide_release),
+    Reaction(CONTEXT, PaymentDeclined, _slot, decide_release),
+)

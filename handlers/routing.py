@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from typing import Final
 
+from handlers.reactions import subscribed_types
+
 TOPIC_NAME: Final = "hotel-events"
 
 
@@ -37,41 +39,10 @@ class Subscription:
         }
 
 
-# Event types are CloudEvents `type` values; the event classes in domain/events.py declare the
-# same strings and a unit test checks that every routed type exists there.
-SUBSCRIPTIONS: Final[tuple[Subscription, ...]] = (
-    Subscription(
-        name="reservations",
-        function_name="reservations",
-        included_event_types=(
-            "Hotel.RoomAllocationFailed",
-            "Hotel.PaymentAuthorized",
-            "Hotel.PaymentDeclined",
-        ),
-    ),
-    Subscription(
-        name="rooms",
-        function_name="rooms",
-        included_event_types=(
-            "Hotel.ReservationRequested",
-            "Hotel.ReservationCancelled",
-            "Hotel.PaymentDeclined",
-        ),
-    ),
-    Subscription(
-        name="billing",
-        function_name="billing",
-        included_event_types=(
-            "Hotel.RoomAllocated",
-            "Hotel.ReservationCancelled",
-            "Hotel.GuestCheckedOut",
-        ),
-    ),
-    Subscription(
-        name="loyalty",
-        function_name="loyalty",
-        included_event_types=("Hotel.PaymentCaptured",),
-    ),
+# The event types of each subscription come from its reactions (handlers/reactions.py).
+SUBSCRIPTIONS: Final[tuple[Subscription, ...]] = tuple(
+    Subscription(name=name, function_name=name, included_event_types=subscribed_types(name))
+    for name in ("reservations", "rooms", "billing", "loyalty")
 )
 
 

@@ -7,7 +7,14 @@ from typing import Protocol, TypeVar
 
 from domain.aggregate import Aggregate
 from domain.catalog import Hotel
-from handlers.ports import Catalog, Outbox, PaymentMethodVault, Repository, RoomInventory
+from handlers.ports import (
+    Catalog,
+    IdempotencyKeys,
+    Outbox,
+    PaymentMethodVault,
+    Repository,
+    RoomInventory,
+)
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -24,6 +31,8 @@ class PortFactory(Protocol):
     def outbox(self) -> Outbox: ...
 
     def vault(self) -> PaymentMethodVault: ...
+
+    def idempotency(self) -> IdempotencyKeys: ...
 
     def seeded_catalog(self, hotels: Sequence[Hotel]) -> Catalog:
         """Seed ``hotels`` (idempotently) and return a fresh catalog reader."""

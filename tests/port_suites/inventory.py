@@ -89,13 +89,13 @@ class RoomInventoryContract:
     ) -> None:
         cause = unique("evt")
         alloc = allocation(hotel_id=hotel, room_type=ROOM_TYPE, room="101", nights=NIGHTS)
-        inventory.save(hotel, ROOM_TYPE, alloc, processed_event_id=cause)
-        assert inventory.was_processed(hotel, ROOM_TYPE, cause)
-        assert not inventory.was_processed(hotel, ROOM_TYPE, unique("evt"))
+        inventory.save(hotel, ROOM_TYPE, alloc, marker=cause)
+        assert inventory.processed(hotel, ROOM_TYPE, cause) is not None
+        assert inventory.processed(hotel, ROOM_TYPE, unique("evt")) is None
         loaded = inventory.get_allocation(hotel, ROOM_TYPE, alloc.reservation_id)
         assert loaded is not None
         with pytest.raises(ConcurrencyError):
-            inventory.save(hotel, ROOM_TYPE, loaded, processed_event_id=cause)
+            inventory.save(hotel, ROOM_TYPE, loaded, marker=cause)
 
     def test_a_stale_allocation_is_a_conflict(self, inventory: RoomInventory, hotel: str) -> None:
         alloc = allocation(hotel_id=hotel, room_type=ROOM_TYPE, room="101", nights=NIGHTS)

@@ -1,59 +1,80 @@
-"""The Outbox port: rows written by saves, unpublished until marked, a reservation's stream."""
+"""The Outbox port: the pending-publish index of commands, and a reservation's stream."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
-from handlers.ports import OutboxEntry
+from handlers.ports import OutboxEntry, PendingPublish
 from tests.port_suites.factory import PortFactory
 from tests.port_suites.support import Tally, allocation, at, stay, unique
 
-
-def _ids(entries: list[OutboxEntry]) -> list[str]:
-    return [str(e.cloudevent["id"]) for e in entries]
+FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
 
 
 def _save_new(factory: PortFactory, context: str, key: str, aggregate: Tally) -> list[OutboxEntry]:
     return factory.repository(Tally, context).save(key, aggregate)
 
 
+def _mine(intents: list[PendingPublish], *keys: str) -> list[PendingPublish]:
+    return [intent for intent in intents if intent.reservation_id in keys]
+
+
 class OutboxContract:
-    def test_saved_events_are_unpublished_until_marked(self, factory: PortFactory) -> None:
+    def test_an_intent_is_pending_until_settled(self, factory: PortFactory) -> None:
         outbox = factory.outbox()
         key = unique("r")
+        intent = outbox.intend(
+            context="reservations", partition_key=key, reservation_id=key, version=1
+        )
+        assert outbox.committed_events(intent) is None  # its commit has not happened yet
         tally = Tally(reservation_id=key)
         tally.bump()
         tally.bump()
         saved = _save_new(factory, "reservations", key, tally)
-        mine = set(_ids(saved))
 
-        pending = [e for e in outbox.unpublished(limit=100_000) if e.cloudevent["id"] in mine]
-        assert [e.cloudevent for e in pending] == [e.cloudevent for e in saved]
-        assert not any(e.published for e in pending)
+        (pending,) = _mine(outbox.pending(created_before=FAR_FUTURE, limit=100_000), key)
+        assert pending == intent
+        assert outbox.committed_events(pending) == [entry.cloudevent for entry in saved]
 
-        outbox.mark_published(pending)
-        assert not mine & set(_ids(outbox.unpublished(limit=100_000)))
+        outbox.settle(pending)
+        outbox.settle(pending)  # idempotent
+        assert _mine(outbox.pending(created_before=FAR_FUTURE, limit=100_000), key) == []
 
-    def test_unpublished_is_oldest_first_across_contexts(self, factory: PortFactory) -> None:
+    def test_committed_events_are_those_of_the_intended_version(self, factory: PortFactory) -> None:
         outbox = factory.outbox()
-        key, guest = unique("r"), unique("g")
-        reservation, folio, account = (
-            Tally(reservation_id=key),
-            Tally(reservation_id=key),
-            Tally(reservation_id=guest),
+        repo = factory.repository(Tally, "reservations")
+        key = unique("r")
+        tally = Tally(reservation_id=key)
+        tally.bump()
+        repo.save(key, tally)
+        second = tally.bump()
+        intent = outbox.intend(
+            context="reservations", partition_key=key, reservation_id=key, version=2
         )
-        late = reservation.bump(when=at(30))
-        early = folio.bump(when=at(10))
-        middle = account.bump(when=at(20), reservation_id=key)
-        _save_new(factory, "reservations", key, reservation)
-        _save_new(factory, "billing", key, folio)
-        _save_new(factory, "loyalty", guest, account)
+        repo.save(key, tally)
+        events = outbox.committed_events(intent)
+        assert events is not None
+        assert [event["id"] for event in events] == [second]
+        outbox.settle(intent)
 
-        entries = outbox.unpublished(limit=100_000)
-        mine = [e for e in _ids(entries) if e in {early, middle, late}]
-        assert mine == [early, middle, late]
-        assert len(outbox.unpublished(limit=2)) <= 2
-        outbox.mark_published([e for e in entries if e.cloudevent["id"] in mine])
+    def test_pending_is_oldest_first_and_pages_with_a_cursor(self, factory: PortFactory) -> None:
+        outbox = factory.outbox()
+        keys = [unique("r") for _ in range(3)]
+        intents = [
+            outbox.intend(context="reservations", partition_key=k, reservation_id=k, version=1)
+            for k in keys
+        ]
+        mine = _mine(outbox.pending(created_before=FAR_FUTURE, limit=100_000), *keys)
+        assert mine == intents
+        after = _mine(
+            outbox.pending(created_before=FAR_FUTURE, after=intents[0].row_key, limit=100_000),
+            *keys,
+        )
+        assert after == intents[1:]
+        early = intents[0].created_at + timedelta(microseconds=1)
+        assert _mine(outbox.pending(created_before=early, limit=100_000), *keys) == intents[:1]
+        for intent in intents:
+            outbox.settle(intent)
 
     def test_stream_merges_every_context_oldest_first(self, factory: PortFactory) -> None:
         outbox = factory.outbox()
@@ -96,18 +117,17 @@ class OutboxContract:
             "/hotel/loyalty",
         ]
         assert outbox.stream(unique("r"), hotel_id=hotel, room_type="STD", guest_id=guest) == []
-        pending = outbox.unpublished(limit=100_000)
-        outbox.mark_published([e for e in pending if e.partition_key in {key, guest}])
 
-    def test_relayed_cloudevents_are_identical_to_the_saved_ones(
-        self, factory: PortFactory
-    ) -> None:
-        outbox = factory.outbox()
-        key = unique("r")
-        tally = Tally(reservation_id=key)
-        tally.bump()
-        (saved,) = _save_new(factory, "billing", key, tally)
-        (relayed,) = [e for e in outbox.unpublished(limit=100_000) if e.row_key == saved.row_key]
-        assert relayed.cloudevent == saved.cloudevent
-        assert (relayed.context, relayed.partition_key) == ("billing", key)
-        outbox.mark_published([relayed])
+
+class IdempotencyKeysContract:
+    def test_the_first_claim_of_a_key_stands(self, factory: PortFactory) -> None:
+        keys = factory.idempotency()
+        key = unique("k")
+        assert keys.claim(key, reservation_id="r-1", fingerprint="f-1") == ("r-1", "f-1")
+        assert keys.claim(key, reservation_id="r-2", fingerprint="f-2") == ("r-1", "f-1")
+        assert keys.claim(unique("k"), reservation_id="r-3", fingerprint="f-1") == ("r-3", "f-1")
+
+    def test_any_client_key_can_be_claimed(self, factory: PortFactory) -> None:
+        keys = factory.idempotency()
+        for key in ("a/b#c?d\\e", "x" * 255, "clé ünïcode", unique("k") + "|"):
+            assert keys.claim(key, reservation_id="r", fingerprint="f")[0] == "r"

@@ -34,7 +34,6 @@ class RepositoryContract:
         assert [e.cloudevent["id"] for e in entries] == [event_id]
         assert entries[0].cloudevent["type"] == "Hotel.TallyBumped"
         assert entries[0].context == "reservations"
-        assert not entries[0].published
         loaded = repo.get(key)
         assert loaded is not None
         assert (loaded.count, loaded.version, loaded.etag) == (1, 1, tally.etag)
@@ -86,18 +85,48 @@ class RepositoryContract:
         cause = unique("evt")
         tally = Tally(reservation_id=key)
         tally.bump()
-        repo.save(key, tally, processed_event_id=cause)
-        assert repo.was_processed(key, cause)
-        assert not repo.was_processed(key, unique("evt"))
+        saved = repo.save(key, tally, marker=cause)
+        record = repo.processed(key, cause)
+        assert record is not None
+        assert record.events == tuple(entry.cloudevent for entry in saved)
+        assert not record.republished
+        assert repo.processed(key, unique("evt")) is None
 
         again = repo.get(key)
         assert again is not None
         again.bump()
         with pytest.raises(ConcurrencyError):
-            repo.save(key, again, processed_event_id=cause)
+            repo.save(key, again, marker=cause)
         current = repo.get(key)
         assert current is not None
         assert current.count == 1
+
+    def test_a_marker_is_republished_once(self, repo: Repository[Tally]) -> None:
+        key, cause = unique("r"), unique("evt")
+        repo.save(key, Tally(reservation_id=key), marker=cause)
+        repo.mark_republished(key, cause)
+        record = repo.processed(key, cause)
+        assert record is not None
+        assert record.republished
+        repo.mark_republished(key, unique("evt"))  # an unknown marker: nothing to mark
+
+    def test_a_marker_holding_too_many_events_is_refused(self, repo: Repository[Tally]) -> None:
+        key = unique("r")
+        tally = Tally(reservation_id=key)
+        for _ in range(80):  # 80 CloudEvents of ~870 UTF-16 bytes: over one 64 KiB property
+            tally.bump()
+        with pytest.raises(ValueError, match="64 KiB"):
+            repo.save(key, tally, marker=unique("evt"))
+        assert repo.get(key) is None
+
+    def test_a_save_over_one_transaction_is_refused(self, repo: Repository[Tally]) -> None:
+        key = unique("r")
+        tally = Tally(reservation_id=key)
+        for _ in range(98):  # state + guard + 98 events = 100; the marker makes 101
+            tally.bump()
+        with pytest.raises(ValueError, match="transaction"):
+            repo.save(key, tally, marker=unique("evt"))
+        assert repo.get(key) is None
 
     def test_racing_writers_never_lose_an_update(self, repo: Repository[Tally]) -> None:
         key = unique("r")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
@@ -14,6 +15,7 @@ from adapters.storage_names import CATALOG_TABLE, PAYMENT_METHODS_TABLE, ROOMS_T
 from adapters.tables import (
     StorageTransactionCounter,
     TableCatalog,
+    TableIdempotencyKeys,
     TableOutbox,
     TablePaymentMethodVault,
     TableRepository,
@@ -21,11 +23,18 @@ from adapters.tables import (
 )
 from domain.aggregate import Aggregate
 from domain.catalog import DEMO_CATALOG, Hotel
-from handlers.ports import Catalog, Outbox, PaymentMethodVault, Repository, RoomInventory
+from handlers.ports import (
+    Catalog,
+    IdempotencyKeys,
+    Outbox,
+    PaymentMethodVault,
+    Repository,
+    RoomInventory,
+)
 from tests.port_suites import PortFactory
 from tests.port_suites.catalog import CatalogContract
 from tests.port_suites.inventory import RoomInventoryContract
-from tests.port_suites.outbox import OutboxContract
+from tests.port_suites.outbox import IdempotencyKeysContract, OutboxContract
 from tests.port_suites.repository import RepositoryContract
 from tests.port_suites.support import Tally, unique
 from tests.port_suites.vault import PaymentMethodVaultContract
@@ -54,6 +63,10 @@ class TableFactory:
     def vault(self) -> PaymentMethodVault:
         table = self.service.get_table_client(PAYMENT_METHODS_TABLE)
         return TablePaymentMethodVault(table, counter=self.counter)
+
+    def idempotency(self) -> IdempotencyKeys:
+        table = self.service.get_table_client(CONTEXT_TABLES["reservations"])
+        return TableIdempotencyKeys(table, counter=self.counter)
 
     def seeded_catalog(self, hotels: Sequence[Hotel]) -> Catalog:
         table = self.service.get_table_client(CATALOG_TABLE)
@@ -84,6 +97,10 @@ class TestTableOutbox(OutboxContract):
     pass
 
 
+class TestTableIdempotencyKeys(IdempotencyKeysContract):
+    pass
+
+
 class TestTableVault(PaymentMethodVaultContract):
     pass
 
@@ -99,7 +116,7 @@ def test_a_save_is_one_storage_transaction(table_service: TableServiceClient) ->
     tally = Tally(reservation_id=key)
     tally.bump()
     tally.bump()
-    repo.save(key, tally, processed_event_id=unique("evt"))
+    repo.save(key, tally, marker=unique("evt"))
     assert counter.count == 1
     repo.get(key)
     assert counter.reset() == 2
@@ -123,7 +140,7 @@ def test_outbox_rows_are_stored_as_documented(table_service: TableServiceClient)
     key = unique("r")
     tally = Tally(reservation_id=key)
     tally.bump()
-    (entry,) = repo.save(key, tally, processed_event_id="evt-1")
+    (entry,) = repo.save(key, tally, marker="evt-1")
     table = table_service.get_table_client(CONTEXT_TABLES["billing"])
     rows = {
         e["RowKey"]: e for e in table.query_entities("PartitionKey eq @pk", parameters={"pk": key})
@@ -131,7 +148,10 @@ def test_outbox_rows_are_stored_as_documented(table_service: TableServiceClient)
     assert set(rows) == {"state", f"evt|{key}|000001|00", "seen|evt-1", "ver|state|000001"}
     assert entry.row_key == f"evt|{key}|000001|00"
     outbox_row = rows[entry.row_key]
-    assert (outbox_row["Published"], outbox_row["Context"]) == (False, "billing")
+    assert outbox_row["Context"] == "billing"
+    assert "Published" not in outbox_row  # the relay reads the pending index, never this
+    assert json.loads(rows["seen|evt-1"]["Events"]) == [entry.cloudevent]
+    assert rows["seen|evt-1"]["Republished"] is False
     assert rows["state"]["Version"] == 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from adapters.memory import (
     SandboxPaymentGateway,
     build_memory_ports,
 )
+from adapters.payments import IdempotencyKeyMismatchError
 from adapters.settings import Settings, SettingsError
 from domain.catalog import DEMO_CATALOG
 from domain.events import ReservationRejected
@@ -91,12 +93,44 @@ def test_the_sandbox_gateway_declines_tok_declined_and_is_idempotent() -> None:
         == first.authorization_id
     )  # deterministic across workers
 
-    gateway.capture(authorization_id=first.authorization_id, amount=Decimal("120.00"))
-    gateway.capture(authorization_id=first.authorization_id, amount=Decimal("999.00"))
-    gateway.void(authorization_id=first.authorization_id)
-    gateway.void(authorization_id=first.authorization_id)
-    record = gateway.authorizations[first.authorization_id]
+    auth_id = first.authorization_id
+    gateway.capture(
+        idempotency_key="r-2:capture:stay", authorization_id=auth_id, amount=Decimal("120.00")
+    )
+    gateway.capture(
+        idempotency_key="r-2:capture:stay", authorization_id=auth_id, amount=Decimal("120.00")
+    )
+    gateway.void(idempotency_key="r-2:void", authorization_id=auth_id)
+    gateway.void(idempotency_key="r-2:void", authorization_id=auth_id)
+    record = gateway.authorizations[auth_id]
     assert (record.captured, record.voided) == (Decimal("120.00"), True)
+    assert (record.captures, record.voids) == (1, 1)
+    with pytest.raises(IdempotencyKeyMismatchError):  # one key, another operation
+        gateway.capture(idempotency_key="r-2:void", authorization_id=auth_id, amount=Decimal("1"))
+
+
+def test_concurrent_duplicate_gateway_calls_take_effect_once() -> None:
+    gateway = SandboxPaymentGateway()
+    auth = gateway.authorize(
+        idempotency_key="r-9:authorize", token="tok_visa", amount=Decimal("90.00"), currency="EUR"
+    )
+    assert auth.authorization_id is not None
+    auth_id = auth.authorization_id
+    barrier = threading.Barrier(8)
+
+    def capture() -> None:
+        barrier.wait()
+        gateway.capture(
+            idempotency_key="r-9:capture:stay", authorization_id=auth_id, amount=Decimal("90.00")
+        )
+
+    threads = [threading.Thread(target=capture) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    record = gateway.authorizations[auth_id]
+    assert (record.captured, record.captures) == (Decimal("90.00"), 1)
 
 
 def test_the_fake_publisher_records_and_fails_on_demand() -> None:

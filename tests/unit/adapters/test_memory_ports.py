@@ -9,6 +9,7 @@ import pytest
 
 from adapters.memory import (
     InMemoryCatalog,
+    InMemoryIdempotencyKeys,
     InMemoryOutbox,
     InMemoryPaymentMethodVault,
     InMemoryRepository,
@@ -16,11 +17,18 @@ from adapters.memory import (
 )
 from domain.aggregate import Aggregate
 from domain.catalog import Hotel
-from handlers.ports import Catalog, Outbox, PaymentMethodVault, Repository, RoomInventory
+from handlers.ports import (
+    Catalog,
+    IdempotencyKeys,
+    Outbox,
+    PaymentMethodVault,
+    Repository,
+    RoomInventory,
+)
 from tests.port_suites import PortFactory
 from tests.port_suites.catalog import CatalogContract
 from tests.port_suites.inventory import RoomInventoryContract
-from tests.port_suites.outbox import OutboxContract
+from tests.port_suites.outbox import IdempotencyKeysContract, OutboxContract
 from tests.port_suites.repository import RepositoryContract
 from tests.port_suites.vault import PaymentMethodVaultContract
 
@@ -33,6 +41,7 @@ class MemoryFactory:
         self._repositories: dict[str, object] = {}
         self._inventory = InMemoryRoomInventory(outbox=self._outbox)
         self._vault = InMemoryPaymentMethodVault()
+        self._idempotency = InMemoryIdempotencyKeys()
 
     def repository(self, aggregate_type: type[A], context: str) -> Repository[A]:
         # One store per context, as the app has (repositories share the outbox).
@@ -52,6 +61,9 @@ class MemoryFactory:
     def vault(self) -> PaymentMethodVault:
         return self._vault
 
+    def idempotency(self) -> IdempotencyKeys:
+        return self._idempotency
+
     def seeded_catalog(self, hotels: Sequence[Hotel]) -> Catalog:
         return InMemoryCatalog(hotels)
 
@@ -70,6 +82,10 @@ class TestMemoryRoomInventory(RoomInventoryContract):
 
 
 class TestMemoryOutbox(OutboxContract):
+    pass
+
+
+class TestMemoryIdempotencyKeys(IdempotencyKeysContract):
     pass
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -8,10 +8,10 @@ from adapters.memory import InMemoryPublisher
 from domain.errors import EventSchemaError, UnknownEventTypeError
 from domain.events import ReservationRequested
 from handlers.dispatch import HANDLERS, dispatch
-from handlers.outbox import relay_outbox
+from handlers.outbox import SETTLE_AFTER, relay_outbox
 from handlers.ports import Ports
 from handlers.routing import SUBSCRIPTIONS
-from tests.unit.handlers.harness import Bus, book
+from tests.unit.handlers.harness import Bus, Clock, book
 
 
 def requested() -> ReservationRequested:
@@ -41,7 +41,8 @@ def test_unknown_types_and_bad_data_propagate_as_event_errors(ports: Ports) -> N
 def test_types_a_subscription_does_not_handle_are_ignored(ports: Ports) -> None:
     dispatch("loyalty", "Hotel.ReservationRequested", requested().to_data(), ports)
     assert ports.inventory.get_allocation("grand-lisbon", "STD", "r-1") is None
-    assert ports.outbox.unpublished() == []
+    assert isinstance(ports.publisher, InMemoryPublisher)
+    assert ports.publisher.published == []
 
 
 def test_an_unknown_subscription_is_a_wiring_bug(ports: Ports) -> None:
@@ -56,15 +57,18 @@ def test_dispatch_routes_to_the_context(ports: Ports) -> None:
     assert allocation.room_number == "101"
 
 
-def test_relay_publishes_oldest_first_in_batches(ports: Ports, bus: Bus) -> None:
+def test_relay_publishes_oldest_first_in_batches(ports: Ports, bus: Bus, clock: Clock) -> None:
     assert isinstance(ports.publisher, InMemoryPublisher)
     ports.publisher.always_fail = True
-    ids = [book(ports).reservation_id for _ in range(3)]
+    ids = []
+    for _ in range(3):
+        ids.append(book(ports).reservation_id)
+        clock.advance(timedelta(seconds=1))
+    clock.advance(SETTLE_AFTER)
     with pytest.raises(ConnectionError):
         relay_outbox(ports)
     ports.publisher.always_fail = False
-    assert relay_outbox(ports, limit=2) == 2
-    assert relay_outbox(ports, limit=2) == 1
+    assert relay_outbox(ports, batch=2) == 3
     assert relay_outbox(ports) == 0
     published = [ce["data"]["reservationId"] for ce in ports.publisher.published]
     assert published == ids
