@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
+from urllib.parse import urlsplit
 
 import azure.functions as func
 from pydantic import BaseModel
@@ -79,23 +81,52 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
+def _reject_constant(name: str) -> NoReturn:
+    # json.loads accepts NaN, Infinity and -Infinity, which RFC 8259 does not: a body holding
+    # them is not JSON, and a NaN that reached a model would compare unequal to itself.
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(text: str) -> float:
+    # json.loads turns 1e400 into inf without complaint; no field means infinity.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
 def parse_body(req: func.HttpRequest, model: type[M]) -> M:
-    """Validate a JSON body into ``model``: 413 when too large, 400 listing every field error."""
+    """Validate a JSON body into ``model``: 413 when too large, 400 listing every field error.
+
+    Hostile JSON is a 400 too: json.loads raises RecursionError for deep nesting (``[`` x 20,000
+    fits in 64 KB) and a bare ValueError for integers over the interpreter's digit limit, and
+    neither is a JSONDecodeError.
+    """
     raw = req.get_body()
     if len(raw) > MAX_BODY_BYTES:
         raise ProblemError(
             413, "Payload too large", f"the body must be at most {MAX_BODY_BYTES} bytes"
         )
     try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProblemError(400, "Malformed JSON", str(exc)) from exc
+        data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError as exc:
+        raise ProblemError(400, "Malformed JSON", "the body is nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, the int digit limit
+        raise ProblemError(400, "Malformed JSON", _first_line(str(exc))) from exc
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:
         raise ProblemError(
             400, "Invalid request", "the request has invalid fields", _errors(exc)
         ) from exc
+    except RecursionError as exc:  # a model with nested or recursive fields, walked too deep
+        raise ProblemError(400, "Invalid request", "the body is nested too deeply") from exc
+
+
+def _first_line(message: str) -> str:
+    # The digit-limit message advises sys.set_int_max_str_digits(): server advice, not the
+    # client's; keep the part that says what is wrong, bounded in size.
+    return message.split(";")[0][:200]
 
 
 def parse_query(req: func.HttpRequest, model: type[M]) -> M:
@@ -140,10 +171,16 @@ def handle_errors(
     return wrapper
 
 
+def _instance(req: func.HttpRequest) -> str:
+    """The request's path only: the query string may hold the function key (``?code=``), and
+    the problem body is returned to the caller and logged."""
+    return urlsplit(req.url).path or "/"
+
+
 def _translate_errors(
     route: Callable[[func.HttpRequest], func.HttpResponse], req: func.HttpRequest
 ) -> func.HttpResponse:
-    instance = req.url
+    instance = _instance(req)
     try:
         return route(req)
     except ProblemError as exc:

@@ -141,3 +141,31 @@ def test_availability_of_an_unknown_hotel_is_404(api: httpx.Client) -> None:
     params = {"roomType": "STD", "from": "2031-01-01", "to": "2031-01-02"}
     response = api.get("/hotels/nowhere/availability", params=params)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"[" * 20_000, id="20k nested arrays"),
+        pytest.param(b"1" * 5_000, id="5000-digit integer"),
+        pytest.param(b'{"guests": ' + b"1" * 5_000 + b"}", id="5000-digit field"),
+        pytest.param(b'{"guests": NaN}', id="NaN"),
+        pytest.param(b'{"guests": 1e400}', id="float overflow"),
+    ],
+)
+def test_hostile_json_is_400_not_500(api: httpx.Client, raw: bytes) -> None:
+    response = api.post("/reservations", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["title"] == "Malformed JSON"
+
+
+def test_the_problem_instance_never_echoes_the_function_key(api: httpx.Client) -> None:
+    # Authenticate with ?code= instead of the header: the key is then in the request URL.
+    key = api.headers["x-functions-key"]
+    rid = str(uuid.uuid4())
+    base = str(api.base_url).rstrip("/")
+    response = httpx.get(f"{base}/reservations/{rid}", params={"code": key})
+    assert response.status_code == 404, response.text
+    assert response.json()["instance"] == f"/api/reservations/{rid}"
+    assert key not in response.text
