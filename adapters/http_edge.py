@@ -21,6 +21,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from adapters.telemetry import http_span, record_response
 from domain.errors import (
+    ConcurrencyError,
     HotelNotFoundError,
     IdempotencyKeyReusedError,
     InvalidTransitionError,
@@ -32,6 +33,10 @@ log = logging.getLogger("hotel.http")
 
 MAX_BODY_BYTES = 64 * 1024
 PROBLEM_JSON = "application/problem+json"
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# Seconds a client waits before retrying a command that lost a race (503 + Retry-After).
+BUSY_RETRY_AFTER_SECONDS = 1
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -39,13 +44,19 @@ class ProblemError(Exception):
     """Raised inside a route to answer with a problem body."""
 
     def __init__(
-        self, status: int, title: str, detail: str = "", errors: list[dict[str, str]] | None = None
+        self,
+        status: int,
+        title: str,
+        detail: str = "",
+        errors: list[dict[str, str]] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(detail or title)
         self.status = status
         self.title = title
         self.detail = detail
         self.errors = errors or []
+        self.headers = dict(headers or {})
 
 
 def json_response(
@@ -66,6 +77,7 @@ def problem(
     detail: str = "",
     instance: str = "",
     errors: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> func.HttpResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
@@ -74,7 +86,9 @@ def problem(
         body["instance"] = instance
     if errors:
         body["errors"] = errors
-    return func.HttpResponse(json.dumps(body), status_code=status, mimetype=PROBLEM_JSON)
+    return func.HttpResponse(
+        json.dumps(body), status_code=status, mimetype=PROBLEM_JSON, headers=dict(headers or {})
+    )
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -143,6 +157,68 @@ def _errors(exc: PydanticValidationError) -> list[dict[str, str]]:
     return [{"field": _field_path(err["loc"]), "message": err["msg"]} for err in exc.errors()]
 
 
+def idempotency_key(req: func.HttpRequest) -> str | None:
+    """The ``Idempotency-Key`` header: None when absent, else a non-empty printable-ASCII string
+    of at most 255 characters; anything else is a 400 naming what is wrong.
+
+    The IETF Idempotency-Key draft makes the value a Structured Field string (RFC 8941), so a
+    quoted value is unquoted (``"abc"`` and ``abc`` are the same key); a bare value is accepted
+    too, as most clients send one. An empty key must not be a key: every request sending one
+    would share it, and all but the first would be answered 409.
+    """
+    raw = req.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if raw is None:
+        return None
+    # Optional whitespace around a field value is not part of it (RFC 9110, section 5.5).
+    value = raw.strip(" \t")
+    key = _sf_string(value) if value.startswith('"') else value
+    problem_detail = _idempotency_key_problem(key)
+    if problem_detail:
+        raise ProblemError(
+            400,
+            "Invalid Idempotency-Key",
+            problem_detail,
+            [{"field": IDEMPOTENCY_KEY_HEADER, "message": problem_detail}],
+        )
+    return key
+
+
+def _idempotency_key_problem(key: str) -> str:
+    if not key.strip():
+        return "the Idempotency-Key header must not be empty or only whitespace"
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        return f"the Idempotency-Key must be at most {MAX_IDEMPOTENCY_KEY_LENGTH} characters"
+    if not all(" " <= char <= "~" for char in key):
+        return "the Idempotency-Key must be printable ASCII (no control or non-ASCII characters)"
+    return ""
+
+
+def _sf_string(value: str) -> str:
+    """An RFC 8941 sf-string: ``"..."`` where only ``\\"`` and ``\\\\`` are escapes."""
+    invalid = ProblemError(
+        400,
+        "Invalid Idempotency-Key",
+        "a quoted Idempotency-Key must be one Structured Field string: "
+        'a closing quote, and only \\" or \\\\ as escapes',
+        [{"field": IDEMPOTENCY_KEY_HEADER, "message": "not a Structured Field string"}],
+    )
+    chars: list[str] = []
+    rest = iter(value[1:])
+    for char in rest:
+        if char == "\\":
+            escaped = next(rest, "")
+            if escaped not in ('"', "\\"):
+                raise invalid
+            chars.append(escaped)
+        elif char == '"':
+            if next(rest, None) is not None:  # something after the closing quote
+                raise invalid
+            return "".join(chars)
+        else:
+            chars.append(char)
+    raise invalid  # no closing quote
+
+
 def reservation_id_param(req: func.HttpRequest) -> str:
     """Reservation ids are UUIDs; anything else cannot exist (and must not reach a table key)."""
     value = req.route_params.get("id", "")
@@ -185,7 +261,12 @@ def _translate_errors(
         return route(req)
     except ProblemError as exc:
         return problem(
-            exc.status, exc.title, detail=exc.detail, instance=instance, errors=exc.errors
+            exc.status,
+            exc.title,
+            detail=exc.detail,
+            instance=instance,
+            errors=exc.errors,
+            headers=exc.headers,
         )
     except ValidationError as exc:
         errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
@@ -198,3 +279,15 @@ def _translate_errors(
         return problem(409, "Idempotency-Key reused", detail=str(exc), instance=instance)
     except InvalidTransitionError as exc:
         return problem(409, "Conflict", detail=str(exc), instance=instance)
+    except ConcurrencyError as exc:
+        # The handlers retry a lost race already; one still lost means contention, not a bug:
+        # 503 with Retry-After tells the client to send the same command again shortly. The
+        # cause (which entity, which row) is for operators, not for the response body.
+        log.warning("still contended after retries at %s: %s", instance, exc)
+        return problem(
+            503,
+            "Service busy",
+            detail="the resource is busy, retry",
+            instance=instance,
+            headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+        )

@@ -11,8 +11,15 @@ import azure.functions as func
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from adapters.http_edge import PROBLEM_JSON, handle_errors, json_response, parse_body
-from domain.errors import ReservationNotFoundError
+from adapters.http_edge import (
+    PROBLEM_JSON,
+    ProblemError,
+    handle_errors,
+    idempotency_key,
+    json_response,
+    parse_body,
+)
+from domain.errors import ConcurrencyError, ReservationNotFoundError
 
 BASE = "http://localhost:7071"
 
@@ -118,3 +125,74 @@ def test_the_instance_of_a_parse_error_is_the_path_too() -> None:
     url = f"{BASE}/api/reservations?code=secret-function-key"
     body = problem_of(parse_route(request(b"{", url=url)), 400)
     assert body["instance"] == "/api/reservations"
+
+
+# -- Idempotency-Key ------------------------------------------------------------------------------
+
+
+def key_of(value: str | None) -> str | None:
+    headers = {} if value is None else {"Idempotency-Key": value}
+    return idempotency_key(request(headers=headers))
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        (None, None),
+        ("8e03978e-40d5-43e8-bc93-6894a57f9324", "8e03978e-40d5-43e8-bc93-6894a57f9324"),
+        ("  padded\t", "padded"),
+        ('"8e03978e-40d5"', "8e03978e-40d5"),
+        ('"with \\"quote\\" and \\\\"', 'with "quote" and \\'),
+        ("inner spaces are printable", "inner spaces are printable"),
+        ("k" * 255, "k" * 255),
+    ],
+)
+def test_valid_idempotency_keys(header: str | None, key: str | None) -> None:
+    assert key_of(header) == key
+
+
+@pytest.mark.parametrize(
+    ("header", "says"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("\t", "empty"),
+        ('""', "empty"),
+        ('"   "', "empty"),
+        ("k" * 256, "at most 255"),
+        ('"' + "k" * 256 + '"', "at most 255"),
+        ("caf\u00e9", "printable ASCII"),
+        ("a\x00b", "printable ASCII"),
+        ("a\x7fb", "printable ASCII"),
+        ('"unterminated', "Structured Field string"),
+        ('"a"b', "Structured Field string"),
+        ('"bad \\n escape"', "Structured Field string"),
+    ],
+)
+def test_invalid_idempotency_keys_are_a_400_saying_why(header: str, says: str) -> None:
+    with pytest.raises(ProblemError) as caught:
+        key_of(header)
+    assert caught.value.status == 400
+    assert caught.value.title == "Invalid Idempotency-Key"
+    assert says in caught.value.detail
+    assert caught.value.errors[0]["field"] == "Idempotency-Key"
+
+
+def test_an_empty_idempotency_key_is_a_problem_response() -> None:
+    @handle_errors
+    def route(req: func.HttpRequest) -> func.HttpResponse:
+        return json_response({"key": idempotency_key(req)})
+
+    body = problem_of(route(request(headers={"Idempotency-Key": ""})), 400)
+    assert "empty" in body["detail"]
+
+
+# -- contention -----------------------------------------------------------------------------------
+
+
+def test_a_concurrency_error_left_after_retries_is_a_503_with_retry_after() -> None:
+    response = raising(ConcurrencyError("the aggregate changed since it was loaded"))(request())
+    body = problem_of(response, 503)
+    assert response.headers["Retry-After"] == "1"
+    assert body["detail"] == "the resource is busy, retry"
+    assert "aggregate" not in body["detail"]  # storage internals stay in the logs
