@@ -19,7 +19,15 @@ from adapters.http_edge import (
     json_response,
     parse_body,
 )
-from domain.errors import ConcurrencyError, ReservationNotFoundError
+from domain.errors import (
+    ConcurrencyError,
+    HotelNotFoundError,
+    IdempotencyKeyReusedError,
+    InvalidTransitionError,
+    ReservationNotFoundError,
+    RoomUnavailableError,
+    ValidationError,
+)
 
 BASE = "http://localhost:7071"
 
@@ -196,3 +204,27 @@ def test_a_concurrency_error_left_after_retries_is_a_503_with_retry_after() -> N
     assert response.headers["Retry-After"] == "1"
     assert body["detail"] == "the resource is busy, retry"
     assert "aggregate" not in body["detail"]  # storage internals stay in the logs
+
+
+# -- every user-caused domain error has its 4xx ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("exc", "status"),
+    [
+        (ValidationError({"checkOut": "must be after checkIn"}), 400),
+        (HotelNotFoundError("nowhere"), 404),
+        (ReservationNotFoundError("r"), 404),
+        (IdempotencyKeyReusedError("reused"), 409),
+        (InvalidTransitionError("cancelled"), 409),
+        (RoomUnavailableError("no STD room is free on 2031-01-01"), 409),
+    ],
+)
+def test_user_caused_domain_errors_are_problems(exc: Exception, status: int) -> None:
+    problem_of(raising(exc)(request()), status)
+
+
+def test_a_bug_still_surfaces_as_an_exception() -> None:
+    # Only bugs may reach the host (as a 500): the edge must not swallow them.
+    with pytest.raises(KeyError):
+        raising(KeyError("bug"))(request())
