@@ -17,6 +17,7 @@ from adapters.deadletters import delivered_event_json
 from adapters.http_edge import (
     ProblemError,
     handle_errors,
+    idempotency_key,
     json_response,
     parse_body,
     parse_query,
@@ -69,7 +70,7 @@ def hotel_availability(req: func.HttpRequest) -> func.HttpResponse:
 @handle_errors
 def create_reservation(req: func.HttpRequest) -> func.HttpResponse:
     command = parse_body(req, RequestReservation)
-    key = req.headers.get("Idempotency-Key")
+    key = idempotency_key(req)
     reservation, _ = reservations.request_reservation(command, idempotency_key=key, ports=ports())
     location = f"/api/reservations/{reservation.reservation_id}"
     return json_response(reservation.to_body(), 202, {"Location": location})

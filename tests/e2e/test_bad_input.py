@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.stack import booking
+
 pytestmark = pytest.mark.e2e
 
 PROBLEM = "application/problem+json"
@@ -141,3 +143,55 @@ def test_availability_of_an_unknown_hotel_is_404(api: httpx.Client) -> None:
     params = {"roomType": "STD", "from": "2031-01-01", "to": "2031-01-02"}
     response = api.get("/hotels/nowhere/availability", params=params)
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(b"[" * 20_000, id="20k nested arrays"),
+        pytest.param(b"1" * 5_000, id="5000-digit integer"),
+        pytest.param(b'{"guests": ' + b"1" * 5_000 + b"}", id="5000-digit field"),
+        pytest.param(b'{"guests": NaN}', id="NaN"),
+        pytest.param(b'{"guests": 1e400}', id="float overflow"),
+    ],
+)
+def test_hostile_json_is_400_not_500(api: httpx.Client, raw: bytes) -> None:
+    response = api.post("/reservations", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    assert response.json()["title"] == "Malformed JSON"
+
+
+def test_the_problem_instance_never_echoes_the_function_key(api: httpx.Client) -> None:
+    # Authenticate with ?code= instead of the header: the key is then in the request URL.
+    key = api.headers["x-functions-key"]
+    rid = str(uuid.uuid4())
+    base = str(api.base_url).rstrip("/")
+    response = httpx.get(f"{base}/reservations/{rid}", params={"code": key})
+    assert response.status_code == 404, response.text
+    assert response.json()["instance"] == f"/api/reservations/{rid}"
+    assert key not in response.text
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    # Whitespace-only keys are covered by the unit tests: HTTP clients refuse to send them, and
+    # servers strip the whitespace around a field value, which leaves an empty one.
+    [("", "empty"), ("k" * 256, "at most 255"), ('"open', "Structured Field")],
+)
+def test_invalid_idempotency_keys_are_400(api: httpx.Client, key: str, says: str) -> None:
+    # Twice, with different bodies: an empty key once taken as a key made the second a 409.
+    for body in (booking(), booking()):
+        response = api.post("/reservations", json=body, headers={"Idempotency-Key": key})
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert says in response.json()["detail"]
+
+
+def test_a_quoted_idempotency_key_is_the_same_key_unquoted(api: httpx.Client) -> None:
+    key = str(uuid.uuid4())
+    body = booking()
+    bare = api.post("/reservations", json=body, headers={"Idempotency-Key": key})
+    quoted = api.post("/reservations", json=body, headers={"Idempotency-Key": f'"{key}"'})
+    assert bare.status_code == quoted.status_code == 202, quoted.text
+    assert bare.json()["reservationId"] == quoted.json()["reservationId"]
