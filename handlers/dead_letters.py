@@ -11,9 +11,13 @@ live delivery, so an event processed meanwhile is a no-op that counts as done --
 
 - every event succeeded: the blob moves to ``deadletter-archive`` (same name, with metadata);
 - an event can never succeed (unknown subscription, undecodable JSON, schema violation, unknown
-  type or version): the blob moves to ``deadletter-poison`` at once, with the reason;
+  type, schemaVersion below 1): the blob moves to ``deadletter-poison`` at once, with the reason;
 - otherwise it stays, with ``reprocessAttempts`` and ``nextAttemptAt`` (exponential back-off) in
   its metadata; after ``RetryPolicy.max_attempts`` failed runs it moves to poison.
+
+Poison or transient is decided by the error hierarchy (domain/errors.py): an ``EventError`` can
+never succeed; anything else -- a storage outage, or ``NewerSchemaVersionError`` (an event from a
+newer publisher mid-deploy, fine once this worker is upgraded) -- is retried.
 
 A blob is copied before the original is deleted; a crash mid-blob leaves it pending (its claim
 expires) and replaying it again is harmless. ``deliver`` is the live edge: an event that can never

@@ -141,9 +141,9 @@ def test_a_blob_of_several_event_grid_schema_events_is_replayed_whole(
         (
             "BILLING",
             blob(
-                [as_cloudevents_letter(a_cloudevent("Hotel.RoomAllocated", {"schemaVersion": 99}))]
+                [as_cloudevents_letter(a_cloudevent("Hotel.RoomAllocated", {"schemaVersion": 0}))]
             ),
-            "unsupported schemaVersion 99",
+            "unsupported schemaVersion 0",
         ),
     ],
     ids=[
@@ -155,7 +155,7 @@ def test_a_blob_of_several_event_grid_schema_events_is_replayed_whole(
         "not-an-array",
         "schema-violation",
         "unknown-type",
-        "unknown-version",
+        "version-below-one",
     ],
 )
 def test_what_can_never_succeed_is_poisoned_at_once_with_the_reason(
@@ -195,6 +195,26 @@ def test_a_poison_event_poisons_its_blob_but_the_good_ones_are_applied(
     assert metadata is not None
     assert bad["id"] in metadata["reason"]
     assert get_reservation(reservation_id, ports).status == "Confirmed"
+
+
+def test_a_newer_schema_version_stays_pending_with_back_off_until_the_upgrade(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, clock: Clock
+) -> None:
+    # Dead-lettered during a rolling deploy: newer than this worker, fine for the next one.
+    newer = a_cloudevent("Hotel.RoomAllocated", {"schemaVersion": 99})
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(newer)]))
+
+    report = reprocess_dead_letters(store, ports)
+
+    assert where(store, name) is PENDING
+    assert report.blobs_retrying == 1
+    assert report.events_poisoned == 0
+    metadata = store.metadata(PENDING, name)
+    assert metadata is not None
+    assert metadata["outcome"] == "retrying"
+    assert "NewerSchemaVersionError" in metadata["reason"]
+    assert metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
 
 
 class Flaky:
