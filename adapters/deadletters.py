@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -125,6 +126,15 @@ class BlobDeadLetterStore:
     def renew(self, claim: ClaimedDeadLetter) -> None:
         with _lease_conflicts_as_lost(claim.name):
             self._lease(claim).renew()
+
+    def annotate(self, claim: ClaimedDeadLetter, metadata: Mapping[str, str]) -> ClaimedDeadLetter:
+        merged = merge_metadata(claim.metadata, metadata)
+        with _lease_conflicts_as_lost(claim.name):
+            # Setting metadata replaces all of it, so write the merged set; the lease stays ours.
+            self._blob(DeadLetterState.PENDING, claim.name).set_blob_metadata(
+                merged, lease=claim.token
+            )
+        return replace(claim, metadata=merged)
 
     def release(
         self, claim: ClaimedDeadLetter, *, metadata: Mapping[str, str] | None = None

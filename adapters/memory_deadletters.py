@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from handlers.ports import ClaimedDeadLetter, ClaimLostError, DeadLetter, DeadLetterState
@@ -116,6 +116,12 @@ class InMemoryDeadLetterStore:
     def renew(self, claim: ClaimedDeadLetter) -> None:
         with self._lock:
             self._held(claim).lease_until = self._clock() + self._lease
+
+    def annotate(self, claim: ClaimedDeadLetter, metadata: Mapping[str, str]) -> ClaimedDeadLetter:
+        with self._lock:
+            blob = self._held(claim)
+            blob.metadata = merge_metadata(blob.metadata, metadata)
+            return replace(claim, metadata=dict(blob.metadata))
 
     def release(
         self, claim: ClaimedDeadLetter, *, metadata: Mapping[str, str] | None = None

@@ -459,9 +459,43 @@ def _replay(
     policy: RetryPolicy,
     dispatcher: Dispatcher,
 ) -> BlobOutcome:
-    attempts = reprocess_attempts(claim.metadata) + 1
+    previous = reprocess_attempts(claim.metadata)
     subscription = subscription_of(claim.name)
-    outcome = BlobOutcome(claim.name, subscription or folder_of(claim.name), "", attempts=attempts)
+    outcome = BlobOutcome(claim.name, subscription or folder_of(claim.name), "", attempts=previous)
+    started = ports.clock()
+    common = {
+        REPROCESSED_AT: iso(started),
+        REPROCESSED_BY: trigger,
+        DEAD_LETTERED_AT: meta(claim.metadata, DEAD_LETTERED_AT) or iso(claim.created_at),
+    }
+    if previous >= policy.max_attempts:
+        # Every attempt was used by runs that never finished (crashed, timed out, could not
+        # move the blob): replaying once more would only repeat that.
+        outcome.outcome = POISONED
+        outcome.reason = (
+            f"{previous} reprocessing runs did not finish; "
+            f"last noted: {meta(claim.metadata, REASON) or 'nothing'}"
+        )
+        store.move(
+            claim,
+            DeadLetterState.POISON,
+            {
+                **common,
+                OUTCOME: POISONED,
+                REASON: metadata_value(outcome.reason),
+                NEXT_ATTEMPT_AT: "",
+            },
+        )
+        log.warning("dead letters: %s poisoned: %s", claim.name, outcome.reason)
+        return outcome
+    # Count this attempt (and its back-off) before running anything: a run that crashes, times
+    # out or cannot move the blob afterwards has still used it up, so a blob that always kills
+    # its run reaches poison after max_attempts instead of being replayed forever.
+    attempts = outcome.attempts = previous + 1
+    common[REPROCESS_ATTEMPTS] = str(attempts)
+    claim = store.annotate(
+        claim, {**common, NEXT_ATTEMPT_AT: iso(started + policy.delay(attempts))}
+    )
     never: list[str] = []
     failures: list[str] = []
     try:
@@ -492,12 +526,6 @@ def _replay(
             else:
                 outcome.replayed += 1
     now = ports.clock()
-    common = {
-        REPROCESSED_AT: iso(now),
-        REPROCESS_ATTEMPTS: str(attempts),
-        REPROCESSED_BY: trigger,
-        DEAD_LETTERED_AT: meta(claim.metadata, DEAD_LETTERED_AT) or iso(claim.created_at),
-    }
     if never or (failures and attempts >= policy.max_attempts):
         if not never:
             never.append(f"failed {attempts} reprocessing runs; last: {'; '.join(failures)}")
@@ -505,7 +533,12 @@ def _replay(
         store.move(
             claim,
             DeadLetterState.POISON,
-            {**common, OUTCOME: POISONED, REASON: metadata_value(outcome.reason)},
+            {
+                **common,
+                OUTCOME: POISONED,
+                REASON: metadata_value(outcome.reason),
+                NEXT_ATTEMPT_AT: "",
+            },
         )
         log.warning("dead letters: %s poisoned: %s", claim.name, outcome.reason)
     elif failures:

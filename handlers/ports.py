@@ -213,6 +213,11 @@ class DeadLetterStore(Protocol):
         """Extend the claim (call it while working); ClaimLostError if it was lost."""
         ...
 
+    def annotate(self, claim: ClaimedDeadLetter, metadata: Mapping[str, str]) -> ClaimedDeadLetter:
+        """Merge ``metadata`` into the held blob's own, keeping the claim; the claim with the
+        merged metadata. ClaimLostError if lost."""
+        ...
+
     def release(
         self, claim: ClaimedDeadLetter, *, metadata: Mapping[str, str] | None = None
     ) -> None:

@@ -126,6 +126,36 @@ class DeadLetterStoreContract:
         letters.other().release(again)
         assert letters.store.claim(name) is not None
 
+    def test_annotating_writes_metadata_under_the_claim_and_keeps_it(
+        self, letters: DeadLetterHarness
+    ) -> None:
+        name, body = a_letter()
+        letters.put(name, body, {"deadLetteredAt": "2031-01-01T00:00:00Z", "outcome": "retrying"})
+        claim = letters.store.claim(name)
+        assert claim is not None
+        annotated = letters.store.annotate(claim, {"reprocessAttempts": "3", "outcome": ""})
+        expected = {"deadLetteredAt": "2031-01-01T00:00:00Z", "reprocessAttempts": "3"}
+        assert dict(annotated.metadata) == expected
+        assert letters.other().claim(name) is None  # still held
+        (listed,) = letters.store.letters(PENDING, prefix=name.split("/")[0] + "/")
+        assert dict(listed.metadata) == expected  # written, even if the holder now crashes
+        letters.store.move(annotated, ARCHIVED, {"outcome": "archived"})
+        (moved,) = letters.store.letters(ARCHIVED, prefix=name.split("/")[0] + "/")
+        assert dict(moved.metadata) == {**expected, "outcome": "archived"}
+
+    def test_a_stale_claim_cannot_annotate(self, letters: DeadLetterHarness) -> None:
+        name, body = a_letter()
+        letters.put(name, body)
+        stale = letters.store.claim(name)
+        assert stale is not None
+        letters.expire(name)
+        fresh = letters.other().claim(name)
+        assert fresh is not None
+        with pytest.raises(ClaimLostError):
+            letters.store.annotate(stale, {"reprocessAttempts": "1"})
+        (listed,) = letters.store.letters(PENDING, prefix=name.split("/")[0] + "/")
+        assert dict(listed.metadata) == {}
+
     def test_renewing_a_held_claim_keeps_it(self, letters: DeadLetterHarness) -> None:
         name, body = a_letter()
         letters.put(name, body)
