@@ -11,6 +11,7 @@ that upload succeeded. Lease conflicts are ``ClaimLostError``; other storage err
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -164,6 +165,26 @@ class BlobDeadLetterStore:
         self._blob(DeadLetterState.POISON, name).upload_blob(
             body, overwrite=False, metadata=merge_metadata({}, metadata), content_settings=JSON
         )
+
+    def requeue(self, state: DeadLetterState, name: str, metadata: Mapping[str, str]) -> bool:
+        if state is DeadLetterState.PENDING:
+            raise ValueError("requeue an archived or poison blob")
+        source = self._blob(state, name)
+        try:
+            download = source.download_blob()
+            body = download.readall()
+        except ResourceNotFoundError:
+            return False
+        with _lease_conflicts_as_lost(name):  # 412: a pending twin is leased by a replay
+            self._blob(DeadLetterState.PENDING, name).upload_blob(
+                body,
+                overwrite=True,  # a twin left by a requeue that could not delete: same body
+                metadata=merge_metadata(dict(download.properties.metadata or {}), metadata),
+                content_settings=JSON,
+            )
+        with contextlib.suppress(ResourceNotFoundError):  # a concurrent requeue deleted it first
+            source.delete_blob()
+        return True
 
 
 def delivered_event_json(event: func.CloudEvent | func.EventGridEvent) -> dict[str, Any]:

@@ -150,3 +150,20 @@ class InMemoryDeadLetterStore:
             if name in poison:
                 raise FileExistsError(f"poison blob {name} exists")
             poison[name] = _Blob(body, merge_metadata({}, metadata), self._clock())
+
+    def requeue(self, state: DeadLetterState, name: str, metadata: Mapping[str, str]) -> bool:
+        if state is DeadLetterState.PENDING:
+            raise ValueError("requeue an archived or poison blob")
+        now = self._clock()
+        with self._lock:
+            source = self._containers[state].get(name)
+            if source is None:
+                return False
+            pending = self._containers[DeadLetterState.PENDING].get(name)
+            if pending is not None and pending.lease_id is not None and pending.lease_until > now:
+                raise ClaimLostError(f"{name}: being replayed")  # as an upload over a leased blob
+            self._containers[DeadLetterState.PENDING][name] = _Blob(
+                source.body, merge_metadata(source.metadata, metadata), now
+            )
+            del self._containers[state][name]
+            return True

@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
 from opentelemetry import metrics
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.errors import EventError
 from handlers.dispatch import HANDLERS, dispatch
@@ -66,11 +66,16 @@ NEXT_ATTEMPT_AT: Final = "nextAttemptAt"
 REPROCESSED_BY: Final = "reprocessedBy"
 DEAD_LETTERED_AT: Final = "deadLetteredAt"
 QUARANTINED_AT: Final = "quarantinedAt"
+# The audit trail of an operator's requeue (the last ``reason`` is kept as it was).
+REQUEUED_AT: Final = "requeuedAt"
+REQUEUED_FROM: Final = "requeuedFrom"
+REQUEUE_COUNT: Final = "requeueCount"
 
 ARCHIVED: Final = "archived"
 POISONED: Final = "poisoned"
 RETRYING: Final = "retrying"
 SKIPPED: Final = "skipped"
+REQUEUED: Final = "requeued"
 
 # The reason fields added to an event quarantined at delivery (CloudEvents attribute names are
 # lowercase alphanumerics; the Event Grid schema uses camelCase like its dead-letter fields).
@@ -649,6 +654,124 @@ class ReprocessOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     force: bool = False
+
+
+# Blob names as Event Grid writes them: a subscription folder, then path segments (no "..").
+BLOB_NAME_PATTERN: Final = r"^[A-Za-z0-9-]{3,64}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}){1,8}$"
+
+
+class RequeueOptions(BaseModel):
+    """``POST /ops/dead-letters/requeue?state=poison&subscription=billing&name=...&limit=100``.
+
+    A subscription or a blob name is required, so that "everything" is never one typo away.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    state: Literal[DeadLetterState.POISON, DeadLetterState.ARCHIVED] = DeadLetterState.POISON
+    subscription: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{3,64}$")
+    name: str | None = Field(default=None, max_length=1024, pattern=BLOB_NAME_PATTERN)
+    limit: int = Field(default=100, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _subscription_or_name(self) -> RequeueOptions:
+        if self.subscription is None and self.name is None:
+            raise ValueError("give a subscription or a blob name")
+        return self
+
+
+@dataclass
+class RequeueReport:
+    """What an operator's requeue did; ``as_json`` is the endpoint's answer."""
+
+    source: DeadLetterState
+    requeued_at: datetime
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def _count(self, outcome: str) -> int:
+        return sum(1 for item in self.items if item["outcome"] == outcome)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "from": self.source.value,
+            "requeuedAt": iso(self.requeued_at),
+            "counts": {
+                "found": len(self.items),
+                "requeued": self._count(REQUEUED),
+                "skipped": self._count(SKIPPED),
+            },
+            "items": self.items,
+        }
+
+
+def requeue_dead_letters(
+    store: DeadLetterStore,
+    ports: Ports,
+    *,
+    source: DeadLetterState = DeadLetterState.POISON,
+    subscription: str | None = None,
+    name: str | None = None,
+    limit: int = 100,
+) -> RequeueReport:
+    """Move poison (or archived) blobs back to ``deadletter`` for the reprocessor: one blob by
+    ``name``, or up to ``limit`` under the ``subscription`` folder (both: that blob, if it is in
+    that folder). The attempt count restarts at 0 and the back-off is cleared, so the next run
+    replays it; ``requeuedAt``/``requeuedFrom``/``requeueCount`` and the last ``reason`` stay on
+    the blob as its audit trail. For after the cause is fixed: a blob still poison goes back.
+    """
+    if source is DeadLetterState.PENDING:
+        raise ValueError("requeue from the archive or from poison")
+    now = ports.clock()
+    report = RequeueReport(source=source, requeued_at=now)
+    folder = f"{subscription.upper()}/" if subscription else ""
+    if name is not None:
+        # Listing by the exact name as prefix: the metadata comes with it, in one call.
+        chosen = [
+            letter
+            for letter in store.letters(source, prefix=name)
+            if letter.name == name and letter.name.upper().startswith(folder)
+        ]
+    else:
+        chosen = store.letters(source, prefix=folder, limit=limit)
+    for letter in chosen:
+        item: dict[str, Any] = {
+            "blob": letter.name,
+            "subscription": subscription_of(letter.name) or folder_of(letter.name),
+            "outcome": REQUEUED,
+            "attempts": reprocess_attempts(letter.metadata),
+            "reason": meta(letter.metadata, REASON) or "",
+        }
+        requeues = _optional_int(meta(letter.metadata, REQUEUE_COUNT)) or 0
+        try:
+            moved = store.requeue(
+                source,
+                letter.name,
+                {
+                    REPROCESS_ATTEMPTS: "0",
+                    NEXT_ATTEMPT_AT: "",
+                    OUTCOME: REQUEUED,
+                    REQUEUED_AT: iso(now),
+                    REQUEUED_FROM: source.value,
+                    REQUEUE_COUNT: str(requeues + 1),
+                },
+            )
+        except ClaimLostError:
+            item["outcome"], item["reason"] = SKIPPED, "a pending copy is being replayed now"
+        else:
+            if not moved:
+                item["outcome"], item["reason"] = SKIPPED, "gone (requeued meanwhile?)"
+        report.items.append(item)
+    counts = report.as_json()["counts"]
+    log.warning(
+        "dead letters: requeued %d of %d blob(s) from %s (subscription %s, name %s)",
+        counts["requeued"],
+        counts["found"],
+        source.value,
+        subscription,
+        name,
+        extra={"deadLetterRequeue": counts},
+    )
+    return report
 
 
 def dead_letter_overview(

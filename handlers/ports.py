@@ -236,6 +236,12 @@ class DeadLetterStore(Protocol):
         """Write a new poison blob (an event refused at delivery); never overwrites."""
         ...
 
+    def requeue(self, state: DeadLetterState, name: str, metadata: Mapping[str, str]) -> bool:
+        """Move an archived or poison blob back to pending (an operator's replay): write it
+        there (body unchanged, its metadata merged with ``metadata``), then delete the original.
+        False if it is gone; ClaimLostError if a pending blob of that name is being replayed."""
+        ...
+
 
 @dataclass(frozen=True)
 class Ports:
