@@ -270,6 +270,8 @@ class BlobOutcome:
     poisoned: int = 0
     attempts: int = 0
     reason: str = ""
+    # The events that can never succeed: index in the blob, id, type and error.
+    poison_events: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -282,6 +284,7 @@ class BlobOutcome:
             "poisoned": self.poisoned,
             "attempts": self.attempts,
             "reason": self.reason,
+            "poisonEvents": self.poison_events,
         }
 
 
@@ -519,6 +522,14 @@ def _replay(
             except EventError as exc:
                 outcome.poisoned += 1
                 never.append(f"event {index} ({event.event_id}): {type(exc).__name__}: {exc}")
+                outcome.poison_events.append(
+                    {
+                        "index": index,
+                        "eventId": event.event_id,
+                        "eventType": event.event_type,
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
+                )
             except Exception as exc:  # transient: a later run tries again
                 outcome.failed += 1
                 failures.append(f"event {index} ({event.event_id}): {type(exc).__name__}: {exc}")
@@ -532,9 +543,14 @@ def _replay(
                 outcome.replayed += 1
     now = ports.clock()
     if never or (failures and attempts >= policy.max_attempts):
-        if not never:
-            never.append(f"failed {attempts} reprocessing runs; last: {'; '.join(failures)}")
-        outcome.outcome, outcome.reason = POISONED, "; ".join(never + failures)
+        if never:
+            # A blob mixing poison and failing events goes to poison whole; say which is which.
+            outcome.reason = "poison: " + "; ".join(never)
+            if failures:
+                outcome.reason += "; also failed (transient): " + "; ".join(failures)
+        else:
+            outcome.reason = f"failed {attempts} reprocessing runs; last: {'; '.join(failures)}"
+        outcome.outcome = POISONED
         store.move(
             claim,
             DeadLetterState.POISON,

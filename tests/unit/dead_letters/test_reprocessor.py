@@ -217,6 +217,31 @@ def test_a_newer_schema_version_stays_pending_with_back_off_until_the_upgrade(
     assert metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
 
 
+def test_a_blob_mixing_a_poison_and_a_failing_event_says_which_was_poison(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore
+) -> None:
+    _, allocated = book_with_billing_down(ports, bus)
+    bad = a_cloudevent("Hotel.RoomAllocated", {"nonsense": True})
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated), as_cloudevents_letter(bad)]))
+
+    def first_fails(subscription: str, event_type: str, data: object, ports: Ports) -> None:
+        if isinstance(data, dict) and data.get("eventId") == allocated["data"]["eventId"]:
+            raise ConnectionError("table storage is unreachable")
+        dispatch(subscription, event_type, data, ports)
+
+    report = reprocess_dead_letters(store, ports, dispatcher=first_fails)
+
+    assert where(store, name) is POISON  # whole, as before
+    (item,) = report.as_json()["items"]
+    assert [(e["index"], e["eventId"]) for e in item["poisonEvents"]] == [(1, bad["id"])]
+    assert item["poisonEvents"][0]["error"].startswith("EventSchemaError")
+    assert item["reason"].startswith(f"poison: event 1 ({bad['id']}): EventSchemaError")
+    assert (
+        f"also failed (transient): event 0 ({allocated['id']}): ConnectionError" in (item["reason"])
+    )
+
+
 class Flaky:
     """A dispatcher whose handlers are down until healed (a transient failure)."""
 
