@@ -13,7 +13,7 @@ import pytest
 from azure.storage.blob import BlobLeaseClient, BlobServiceClient, ContentSettings
 
 from adapters.deadletters import BlobDeadLetterStore
-from handlers.dead_letters import reprocess_dead_letters
+from handlers.dead_letters import reprocess_dead_letters, requeue_dead_letters
 from handlers.dispatch import dispatch
 from handlers.ports import DeadLetterState, Ports
 from handlers.reservations import get_reservation
@@ -235,3 +235,28 @@ def test_a_run_killed_mid_replay_leaves_its_attempt_counted_on_the_blob(
     assert letter.metadata["reprocessAttempts"] == "1"
     assert letter.metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
     assert reprocess_dead_letters(store, ports).blobs_skipped == 1  # backing off
+
+
+def test_a_poison_blob_requeued_by_the_operator_is_replayed_and_archived(
+    ports: Ports,
+    bus: Bus,
+    store: BlobDeadLetterStore,
+    blob_service: BlobServiceClient,
+    private_containers: dict[str, str],
+) -> None:
+    reservation_id, allocated = book_with_billing_down(ports, bus)
+    name = blob_name("billing")
+    store.quarantine(name, blob([as_cloudevents_letter(allocated)]), {"reprocessAttempts": "5"})
+
+    report = requeue_dead_letters(store, ports, subscription="billing")
+
+    assert report.as_json()["counts"] == {"found": 1, "requeued": 1, "skipped": 0}
+    assert store.read(DeadLetterState.POISON, name) is None
+    (pending,) = store.letters(DeadLetterState.PENDING)
+    assert pending.metadata["reprocessAttempts"] == "0"
+    assert pending.metadata["requeuedFrom"] == "poison"
+    assert "nextAttemptAt" not in pending.metadata
+
+    assert reprocess_dead_letters(store, ports).blobs_archived == 1
+    bus.run()
+    assert get_reservation(reservation_id, ports).status == "Confirmed"
