@@ -217,3 +217,21 @@ def reprocess_dead_letters_now(req: func.HttpRequest) -> func.HttpResponse:
         dead_letter_store(), ports(), trigger="operator", force=options.force
     )
     return json_response(report.as_json())
+
+
+@app.route(route="ops/dead-letters/requeue", methods=["POST"], auth_level=func.AuthLevel.ADMIN)
+@handle_errors
+def requeue_dead_letters(req: func.HttpRequest) -> func.HttpResponse:
+    """Move poison (or archived) blobs back to ``deadletter`` once their cause is fixed."""
+    options = parse_query(req, dead_letters.RequeueOptions)
+    report = dead_letters.requeue_dead_letters(
+        dead_letter_store(),
+        ports(),
+        source=options.state,
+        subscription=options.subscription,
+        name=options.name,
+        limit=options.limit,
+    )
+    if options.name is not None and not report.items:
+        raise ProblemError(404, "Not found", f"no {options.state.value} blob {options.name!r}")
+    return json_response(report.as_json())

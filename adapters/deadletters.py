@@ -11,8 +11,10 @@ that upload succeeded. Lease conflicts are ``ClaimLostError``; other storage err
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -126,6 +128,15 @@ class BlobDeadLetterStore:
         with _lease_conflicts_as_lost(claim.name):
             self._lease(claim).renew()
 
+    def annotate(self, claim: ClaimedDeadLetter, metadata: Mapping[str, str]) -> ClaimedDeadLetter:
+        merged = merge_metadata(claim.metadata, metadata)
+        with _lease_conflicts_as_lost(claim.name):
+            # Setting metadata replaces all of it, so write the merged set; the lease stays ours.
+            self._blob(DeadLetterState.PENDING, claim.name).set_blob_metadata(
+                merged, lease=claim.token
+            )
+        return replace(claim, metadata=merged)
+
     def release(
         self, claim: ClaimedDeadLetter, *, metadata: Mapping[str, str] | None = None
     ) -> None:
@@ -154,6 +165,26 @@ class BlobDeadLetterStore:
         self._blob(DeadLetterState.POISON, name).upload_blob(
             body, overwrite=False, metadata=merge_metadata({}, metadata), content_settings=JSON
         )
+
+    def requeue(self, state: DeadLetterState, name: str, metadata: Mapping[str, str]) -> bool:
+        if state is DeadLetterState.PENDING:
+            raise ValueError("requeue an archived or poison blob")
+        source = self._blob(state, name)
+        try:
+            download = source.download_blob()
+            body = download.readall()
+        except ResourceNotFoundError:
+            return False
+        with _lease_conflicts_as_lost(name):  # 412: a pending twin is leased by a replay
+            self._blob(DeadLetterState.PENDING, name).upload_blob(
+                body,
+                overwrite=True,  # a twin left by a requeue that could not delete: same body
+                metadata=merge_metadata(dict(download.properties.metadata or {}), metadata),
+                content_settings=JSON,
+            )
+        with contextlib.suppress(ResourceNotFoundError):  # a concurrent requeue deleted it first
+            source.delete_blob()
+        return True
 
 
 def delivered_event_json(event: func.CloudEvent | func.EventGridEvent) -> dict[str, Any]:

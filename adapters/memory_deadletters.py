@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from handlers.ports import ClaimedDeadLetter, ClaimLostError, DeadLetter, DeadLetterState
@@ -117,6 +117,12 @@ class InMemoryDeadLetterStore:
         with self._lock:
             self._held(claim).lease_until = self._clock() + self._lease
 
+    def annotate(self, claim: ClaimedDeadLetter, metadata: Mapping[str, str]) -> ClaimedDeadLetter:
+        with self._lock:
+            blob = self._held(claim)
+            blob.metadata = merge_metadata(blob.metadata, metadata)
+            return replace(claim, metadata=dict(blob.metadata))
+
     def release(
         self, claim: ClaimedDeadLetter, *, metadata: Mapping[str, str] | None = None
     ) -> None:
@@ -144,3 +150,20 @@ class InMemoryDeadLetterStore:
             if name in poison:
                 raise FileExistsError(f"poison blob {name} exists")
             poison[name] = _Blob(body, merge_metadata({}, metadata), self._clock())
+
+    def requeue(self, state: DeadLetterState, name: str, metadata: Mapping[str, str]) -> bool:
+        if state is DeadLetterState.PENDING:
+            raise ValueError("requeue an archived or poison blob")
+        now = self._clock()
+        with self._lock:
+            source = self._containers[state].get(name)
+            if source is None:
+                return False
+            pending = self._containers[DeadLetterState.PENDING].get(name)
+            if pending is not None and pending.lease_id is not None and pending.lease_until > now:
+                raise ClaimLostError(f"{name}: being replayed")  # as an upload over a leased blob
+            self._containers[DeadLetterState.PENDING][name] = _Blob(
+                source.body, merge_metadata(source.metadata, metadata), now
+            )
+            del self._containers[state][name]
+            return True

@@ -632,37 +632,61 @@ def hotel_from_json(text: str) -> Hotel:
 
 
 class TableCatalog:
-    """``Catalog`` on the Catalog table (PK = hotel id, RK = ``hotel``), read once then cached.
+    """``Catalog`` on the Catalog table (PK = hotel id, RK = ``hotel``), cached per worker.
 
-    The catalog changes only by seeding/deployment, so a worker reads it once; a restart picks
-    up changes.
+    The catalog changes only by seeding/deployment, so a worker reads it once and keeps it --
+    except that an empty read is never kept (a worker that started before the seed would
+    otherwise fail every event until restarted), and a lookup of a hotel the cache lacks re-reads
+    the table, at most once per ``refresh_after``: a hotel seeded later is picked up without a
+    restart, while lookups of unknown hotels cannot turn into a read per request.
     """
 
-    def __init__(self, table: TableClient, *, counter: StorageTransactionCounter) -> None:
+    def __init__(
+        self,
+        table: TableClient,
+        *,
+        counter: StorageTransactionCounter,
+        refresh_after: timedelta = timedelta(seconds=30),
+    ) -> None:
         self._table = table
         self._counter = counter
+        self._refresh_after = refresh_after
         self._lock = threading.Lock()
         self._cache: dict[str, Hotel] | None = None
+        self._read_at: datetime | None = None
 
-    def _hotels(self) -> dict[str, Hotel]:
+    def _read(self) -> dict[str, Hotel]:
+        """Read the table (lock held); cache the result unless it is empty."""
+        entities = _query(
+            self._table,
+            self._counter,
+            "RowKey eq @rk",
+            {"rk": CATALOG_ROW},
+            select=["Hotel"],
+        )
+        hotels = (hotel_from_json(str(entity["Hotel"])) for entity in entities)
+        found = {hotel.hotel_id: hotel for hotel in hotels}
+        self._cache = found or None
+        self._read_at = datetime.now(UTC)
+        return found
+
+    def _hotels(self, *, looking_for: str | None = None) -> dict[str, Hotel]:
         with self._lock:
             if self._cache is None:
-                entities = _query(
-                    self._table,
-                    self._counter,
-                    "RowKey eq @rk",
-                    {"rk": CATALOG_ROW},
-                    select=["Hotel"],
+                return self._read()
+            if looking_for is not None and looking_for not in self._cache:
+                stale = self._read_at is None or (
+                    datetime.now(UTC) - self._read_at >= self._refresh_after
                 )
-                hotels = (hotel_from_json(str(entity["Hotel"])) for entity in entities)
-                self._cache = {hotel.hotel_id: hotel for hotel in hotels}
+                if stale:
+                    return self._read()
             return self._cache
 
     def hotels(self) -> list[Hotel]:
         return list(self._hotels().values())
 
     def get(self, hotel_id: str) -> Hotel | None:
-        return self._hotels().get(hotel_id)
+        return self._hotels(looking_for=hotel_id).get(hotel_id)
 
     def seed_catalog(self, hotels: Iterable[Hotel]) -> None:
         """Upsert (replace) every hotel: idempotent. Clears this instance's cache."""

@@ -61,3 +61,13 @@ class UnknownEventTypeError(EventError):
 
 class EventSchemaError(EventError):
     pass
+
+
+class NewerSchemaVersionError(DomainError):
+    """An event whose ``schemaVersion`` is newer than this worker knows.
+
+    Deliberately not an EventError (poison): during a rolling deploy a newer publisher's events
+    reach an older subscriber, and the same event succeeds once the new version is deployed. So
+    it is transient: the live delivery fails (Event Grid retries, then dead-letters it) and the
+    reprocessor keeps the blob pending with back-off instead of quarantining it.
+    """

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from domain.errors import EventSchemaError, UnknownEventTypeError
+from domain.errors import EventSchemaError, NewerSchemaVersionError, UnknownEventTypeError
 
 EVENT_TYPE_PREFIX = "Hotel."
 
@@ -198,7 +198,8 @@ def parse_event(event_type: str, data: object) -> DomainEvent:
     """Decode a CloudEvent's type and data into a domain event, upcasting older versions.
 
     Raises UnknownEventTypeError or EventSchemaError: both mean the event can never be processed
-    (quarantine it), as opposed to transient failures that Event Grid should retry.
+    (quarantine it). Raises NewerSchemaVersionError for a version above ``CURRENT_VERSION``: a
+    newer publisher mid-deploy, which this worker can process once upgraded (transient, retried).
     """
     cls = EVENT_REGISTRY.get(event_type)
     if cls is None:
@@ -207,8 +208,14 @@ def parse_event(event_type: str, data: object) -> DomainEvent:
         raise EventSchemaError(f"{event_type}: data must be a JSON object")
     payload = dict(data)
     version = payload.get("schemaVersion", 1)
-    if not isinstance(version, int) or version < 1 or version > cls.CURRENT_VERSION:
+    # bool is an int subclass, but ``true`` is no version number.
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise EventSchemaError(f"{event_type}: unsupported schemaVersion {version!r}")
+    if version > cls.CURRENT_VERSION:
+        raise NewerSchemaVersionError(
+            f"{event_type}: schemaVersion {version} is newer than this worker's "
+            f"{cls.CURRENT_VERSION} (a newer publisher; retry once this worker is upgraded)"
+        )
     while version < cls.CURRENT_VERSION:
         payload = cls.upcasters[version](payload)
         version += 1

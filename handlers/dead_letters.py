@@ -11,9 +11,13 @@ live delivery, so an event processed meanwhile is a no-op that counts as done --
 
 - every event succeeded: the blob moves to ``deadletter-archive`` (same name, with metadata);
 - an event can never succeed (unknown subscription, undecodable JSON, schema violation, unknown
-  type or version): the blob moves to ``deadletter-poison`` at once, with the reason;
+  type, schemaVersion below 1): the blob moves to ``deadletter-poison`` at once, with the reason;
 - otherwise it stays, with ``reprocessAttempts`` and ``nextAttemptAt`` (exponential back-off) in
   its metadata; after ``RetryPolicy.max_attempts`` failed runs it moves to poison.
+
+Poison or transient is decided by the error hierarchy (domain/errors.py): an ``EventError`` can
+never succeed; anything else -- a storage outage, or ``NewerSchemaVersionError`` (an event from a
+newer publisher mid-deploy, fine once this worker is upgraded) -- is retried.
 
 A blob is copied before the original is deleted; a crash mid-blob leaves it pending (its claim
 expires) and replaying it again is harmless. ``deliver`` is the live edge: an event that can never
@@ -34,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
 from opentelemetry import metrics
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.errors import EventError
 from handlers.dispatch import HANDLERS, dispatch
@@ -62,11 +66,16 @@ NEXT_ATTEMPT_AT: Final = "nextAttemptAt"
 REPROCESSED_BY: Final = "reprocessedBy"
 DEAD_LETTERED_AT: Final = "deadLetteredAt"
 QUARANTINED_AT: Final = "quarantinedAt"
+# The audit trail of an operator's requeue (the last ``reason`` is kept as it was).
+REQUEUED_AT: Final = "requeuedAt"
+REQUEUED_FROM: Final = "requeuedFrom"
+REQUEUE_COUNT: Final = "requeueCount"
 
 ARCHIVED: Final = "archived"
 POISONED: Final = "poisoned"
 RETRYING: Final = "retrying"
 SKIPPED: Final = "skipped"
+REQUEUED: Final = "requeued"
 
 # The reason fields added to an event quarantined at delivery (CloudEvents attribute names are
 # lowercase alphanumerics; the Event Grid schema uses camelCase like its dead-letter fields).
@@ -261,6 +270,8 @@ class BlobOutcome:
     poisoned: int = 0
     attempts: int = 0
     reason: str = ""
+    # The events that can never succeed: index in the blob, id, type and error.
+    poison_events: list[dict[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -273,6 +284,7 @@ class BlobOutcome:
             "poisoned": self.poisoned,
             "attempts": self.attempts,
             "reason": self.reason,
+            "poisonEvents": self.poison_events,
         }
 
 
@@ -455,9 +467,43 @@ def _replay(
     policy: RetryPolicy,
     dispatcher: Dispatcher,
 ) -> BlobOutcome:
-    attempts = reprocess_attempts(claim.metadata) + 1
+    previous = reprocess_attempts(claim.metadata)
     subscription = subscription_of(claim.name)
-    outcome = BlobOutcome(claim.name, subscription or folder_of(claim.name), "", attempts=attempts)
+    outcome = BlobOutcome(claim.name, subscription or folder_of(claim.name), "", attempts=previous)
+    started = ports.clock()
+    common = {
+        REPROCESSED_AT: iso(started),
+        REPROCESSED_BY: trigger,
+        DEAD_LETTERED_AT: meta(claim.metadata, DEAD_LETTERED_AT) or iso(claim.created_at),
+    }
+    if previous >= policy.max_attempts:
+        # Every attempt was used by runs that never finished (crashed, timed out, could not
+        # move the blob): replaying once more would only repeat that.
+        outcome.outcome = POISONED
+        outcome.reason = (
+            f"{previous} reprocessing runs did not finish; "
+            f"last noted: {meta(claim.metadata, REASON) or 'nothing'}"
+        )
+        store.move(
+            claim,
+            DeadLetterState.POISON,
+            {
+                **common,
+                OUTCOME: POISONED,
+                REASON: metadata_value(outcome.reason),
+                NEXT_ATTEMPT_AT: "",
+            },
+        )
+        log.warning("dead letters: %s poisoned: %s", claim.name, outcome.reason)
+        return outcome
+    # Count this attempt (and its back-off) before running anything: a run that crashes, times
+    # out or cannot move the blob afterwards has still used it up, so a blob that always kills
+    # its run reaches poison after max_attempts instead of being replayed forever.
+    attempts = outcome.attempts = previous + 1
+    common[REPROCESS_ATTEMPTS] = str(attempts)
+    claim = store.annotate(
+        claim, {**common, NEXT_ATTEMPT_AT: iso(started + policy.delay(attempts))}
+    )
     never: list[str] = []
     failures: list[str] = []
     try:
@@ -476,6 +522,14 @@ def _replay(
             except EventError as exc:
                 outcome.poisoned += 1
                 never.append(f"event {index} ({event.event_id}): {type(exc).__name__}: {exc}")
+                outcome.poison_events.append(
+                    {
+                        "index": index,
+                        "eventId": event.event_id,
+                        "eventType": event.event_type,
+                        "error": f"{type(exc).__name__}: {exc}",
+                    }
+                )
             except Exception as exc:  # transient: a later run tries again
                 outcome.failed += 1
                 failures.append(f"event {index} ({event.event_id}): {type(exc).__name__}: {exc}")
@@ -488,20 +542,24 @@ def _replay(
             else:
                 outcome.replayed += 1
     now = ports.clock()
-    common = {
-        REPROCESSED_AT: iso(now),
-        REPROCESS_ATTEMPTS: str(attempts),
-        REPROCESSED_BY: trigger,
-        DEAD_LETTERED_AT: meta(claim.metadata, DEAD_LETTERED_AT) or iso(claim.created_at),
-    }
     if never or (failures and attempts >= policy.max_attempts):
-        if not never:
-            never.append(f"failed {attempts} reprocessing runs; last: {'; '.join(failures)}")
-        outcome.outcome, outcome.reason = POISONED, "; ".join(never + failures)
+        if never:
+            # A blob mixing poison and failing events goes to poison whole; say which is which.
+            outcome.reason = "poison: " + "; ".join(never)
+            if failures:
+                outcome.reason += "; also failed (transient): " + "; ".join(failures)
+        else:
+            outcome.reason = f"failed {attempts} reprocessing runs; last: {'; '.join(failures)}"
+        outcome.outcome = POISONED
         store.move(
             claim,
             DeadLetterState.POISON,
-            {**common, OUTCOME: POISONED, REASON: metadata_value(outcome.reason)},
+            {
+                **common,
+                OUTCOME: POISONED,
+                REASON: metadata_value(outcome.reason),
+                NEXT_ATTEMPT_AT: "",
+            },
         )
         log.warning("dead letters: %s poisoned: %s", claim.name, outcome.reason)
     elif failures:
@@ -612,6 +670,124 @@ class ReprocessOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     force: bool = False
+
+
+# Blob names as Event Grid writes them: a subscription folder, then path segments (no "..").
+BLOB_NAME_PATTERN: Final = r"^[A-Za-z0-9-]{3,64}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}){1,8}$"
+
+
+class RequeueOptions(BaseModel):
+    """``POST /ops/dead-letters/requeue?state=poison&subscription=billing&name=...&limit=100``.
+
+    A subscription or a blob name is required, so that "everything" is never one typo away.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    state: Literal[DeadLetterState.POISON, DeadLetterState.ARCHIVED] = DeadLetterState.POISON
+    subscription: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{3,64}$")
+    name: str | None = Field(default=None, max_length=1024, pattern=BLOB_NAME_PATTERN)
+    limit: int = Field(default=100, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _subscription_or_name(self) -> RequeueOptions:
+        if self.subscription is None and self.name is None:
+            raise ValueError("give a subscription or a blob name")
+        return self
+
+
+@dataclass
+class RequeueReport:
+    """What an operator's requeue did; ``as_json`` is the endpoint's answer."""
+
+    source: DeadLetterState
+    requeued_at: datetime
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def _count(self, outcome: str) -> int:
+        return sum(1 for item in self.items if item["outcome"] == outcome)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "from": self.source.value,
+            "requeuedAt": iso(self.requeued_at),
+            "counts": {
+                "found": len(self.items),
+                "requeued": self._count(REQUEUED),
+                "skipped": self._count(SKIPPED),
+            },
+            "items": self.items,
+        }
+
+
+def requeue_dead_letters(
+    store: DeadLetterStore,
+    ports: Ports,
+    *,
+    source: DeadLetterState = DeadLetterState.POISON,
+    subscription: str | None = None,
+    name: str | None = None,
+    limit: int = 100,
+) -> RequeueReport:
+    """Move poison (or archived) blobs back to ``deadletter`` for the reprocessor: one blob by
+    ``name``, or up to ``limit`` under the ``subscription`` folder (both: that blob, if it is in
+    that folder). The attempt count restarts at 0 and the back-off is cleared, so the next run
+    replays it; ``requeuedAt``/``requeuedFrom``/``requeueCount`` and the last ``reason`` stay on
+    the blob as its audit trail. For after the cause is fixed: a blob still poison goes back.
+    """
+    if source is DeadLetterState.PENDING:
+        raise ValueError("requeue from the archive or from poison")
+    now = ports.clock()
+    report = RequeueReport(source=source, requeued_at=now)
+    folder = f"{subscription.upper()}/" if subscription else ""
+    if name is not None:
+        # Listing by the exact name as prefix: the metadata comes with it, in one call.
+        chosen = [
+            letter
+            for letter in store.letters(source, prefix=name)
+            if letter.name == name and letter.name.upper().startswith(folder)
+        ]
+    else:
+        chosen = store.letters(source, prefix=folder, limit=limit)
+    for letter in chosen:
+        item: dict[str, Any] = {
+            "blob": letter.name,
+            "subscription": subscription_of(letter.name) or folder_of(letter.name),
+            "outcome": REQUEUED,
+            "attempts": reprocess_attempts(letter.metadata),
+            "reason": meta(letter.metadata, REASON) or "",
+        }
+        requeues = _optional_int(meta(letter.metadata, REQUEUE_COUNT)) or 0
+        try:
+            moved = store.requeue(
+                source,
+                letter.name,
+                {
+                    REPROCESS_ATTEMPTS: "0",
+                    NEXT_ATTEMPT_AT: "",
+                    OUTCOME: REQUEUED,
+                    REQUEUED_AT: iso(now),
+                    REQUEUED_FROM: source.value,
+                    REQUEUE_COUNT: str(requeues + 1),
+                },
+            )
+        except ClaimLostError:
+            item["outcome"], item["reason"] = SKIPPED, "a pending copy is being replayed now"
+        else:
+            if not moved:
+                item["outcome"], item["reason"] = SKIPPED, "gone (requeued meanwhile?)"
+        report.items.append(item)
+    counts = report.as_json()["counts"]
+    log.warning(
+        "dead letters: requeued %d of %d blob(s) from %s (subscription %s, name %s)",
+        counts["requeued"],
+        counts["found"],
+        source.value,
+        subscription,
+        name,
+        extra={"deadLetterRequeue": counts},
+    )
+    return report
 
 
 def dead_letter_overview(

@@ -273,6 +273,11 @@ class DeadLetterStore(Protocol):
         """Extend the claim (call it while working); ClaimLostError if it was lost."""
         ...
 
+    def annotate(self, claim: ClaimedDeadLetter, metadata: Mapping[str, str]) -> ClaimedDeadLetter:
+        """Merge ``metadata`` into the held blob's own, keeping the claim; the claim with the
+        merged metadata. ClaimLostError if lost."""
+        ...
+
     def release(
         self, claim: ClaimedDeadLetter, *, metadata: Mapping[str, str] | None = None
     ) -> None:
@@ -289,6 +294,12 @@ class DeadLetterStore(Protocol):
 
     def quarantine(self, name: str, body: bytes, metadata: Mapping[str, str]) -> None:
         """Write a new poison blob (an event refused at delivery); never overwrites."""
+        ...
+
+    def requeue(self, state: DeadLetterState, name: str, metadata: Mapping[str, str]) -> bool:
+        """Move an archived or poison blob back to pending (an operator's replay): write it
+        there (body unchanged, its metadata merged with ``metadata``), then delete the original.
+        False if it is gone; ClaimLostError if a pending blob of that name is being replayed."""
         ...
 
 

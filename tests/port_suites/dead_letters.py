@@ -126,6 +126,36 @@ class DeadLetterStoreContract:
         letters.other().release(again)
         assert letters.store.claim(name) is not None
 
+    def test_annotating_writes_metadata_under_the_claim_and_keeps_it(
+        self, letters: DeadLetterHarness
+    ) -> None:
+        name, body = a_letter()
+        letters.put(name, body, {"deadLetteredAt": "2031-01-01T00:00:00Z", "outcome": "retrying"})
+        claim = letters.store.claim(name)
+        assert claim is not None
+        annotated = letters.store.annotate(claim, {"reprocessAttempts": "3", "outcome": ""})
+        expected = {"deadLetteredAt": "2031-01-01T00:00:00Z", "reprocessAttempts": "3"}
+        assert dict(annotated.metadata) == expected
+        assert letters.other().claim(name) is None  # still held
+        (listed,) = letters.store.letters(PENDING, prefix=name.split("/")[0] + "/")
+        assert dict(listed.metadata) == expected  # written, even if the holder now crashes
+        letters.store.move(annotated, ARCHIVED, {"outcome": "archived"})
+        (moved,) = letters.store.letters(ARCHIVED, prefix=name.split("/")[0] + "/")
+        assert dict(moved.metadata) == {**expected, "outcome": "archived"}
+
+    def test_a_stale_claim_cannot_annotate(self, letters: DeadLetterHarness) -> None:
+        name, body = a_letter()
+        letters.put(name, body)
+        stale = letters.store.claim(name)
+        assert stale is not None
+        letters.expire(name)
+        fresh = letters.other().claim(name)
+        assert fresh is not None
+        with pytest.raises(ClaimLostError):
+            letters.store.annotate(stale, {"reprocessAttempts": "1"})
+        (listed,) = letters.store.letters(PENDING, prefix=name.split("/")[0] + "/")
+        assert dict(listed.metadata) == {}
+
     def test_renewing_a_held_claim_keeps_it(self, letters: DeadLetterHarness) -> None:
         name, body = a_letter()
         letters.put(name, body)
@@ -165,3 +195,47 @@ class DeadLetterStoreContract:
         with pytest.raises(Exception):  # noqa: B017, PT011 -- adapter-specific "exists" error
             letters.store.quarantine(name, b"[]", {"reason": "other"})
         assert letters.store.read(POISON, name) == body
+
+    @pytest.mark.parametrize("state", [POISON, ARCHIVED])
+    def test_requeueing_moves_a_blob_back_to_pending_with_merged_metadata(
+        self, letters: DeadLetterHarness, state: DeadLetterState
+    ) -> None:
+        name, body = a_letter()
+        letters.put(name, body, {"deadLetteredAt": "2031-01-01T00:00:00Z"})
+        claim = letters.store.claim(name)
+        assert claim is not None
+        letters.store.move(claim, state, {"reprocessAttempts": "5", "outcome": "x"})
+
+        assert letters.store.requeue(state, name, {"reprocessAttempts": "0", "requeuedAt": "t"})
+
+        assert names(letters.store, state, name) == []
+        assert letters.store.read(state, name) is None
+        (pending,) = letters.store.letters(PENDING, prefix=name.split("/")[0] + "/")
+        assert dict(pending.metadata) == {
+            "deadLetteredAt": "2031-01-01T00:00:00Z",
+            "reprocessAttempts": "0",
+            "outcome": "x",
+            "requeuedAt": "t",
+        }
+        again = letters.other().claim(name)
+        assert again is not None
+        assert again.body == body
+
+    def test_requeueing_a_missing_blob_says_so(self, letters: DeadLetterHarness) -> None:
+        name, _ = a_letter()
+        assert letters.store.requeue(POISON, name, {"requeuedAt": "t"}) is False
+
+    def test_requeueing_over_a_pending_twin_being_replayed_is_refused(
+        self, letters: DeadLetterHarness
+    ) -> None:
+        name, body = a_letter()
+        letters.store.quarantine(name, body, {"outcome": "poisoned"})
+        letters.put(name, body)
+        held = letters.store.claim(name)
+        assert held is not None
+        with pytest.raises(ClaimLostError):
+            letters.store.requeue(POISON, name, {"requeuedAt": "t"})
+        assert letters.store.read(POISON, name) == body  # nothing lost
+        letters.store.release(held)
+        assert letters.store.requeue(POISON, name, {"requeuedAt": "t"})
+        assert letters.store.read(POISON, name) is None

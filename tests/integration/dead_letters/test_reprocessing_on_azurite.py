@@ -10,10 +10,10 @@ import threading
 from collections import Counter
 
 import pytest
-from azure.storage.blob import BlobServiceClient, ContentSettings
+from azure.storage.blob import BlobLeaseClient, BlobServiceClient, ContentSettings
 
 from adapters.deadletters import BlobDeadLetterStore
-from handlers.dead_letters import reprocess_dead_letters
+from handlers.dead_letters import reprocess_dead_letters, requeue_dead_letters
 from handlers.dispatch import dispatch
 from handlers.ports import DeadLetterState, Ports
 from handlers.reservations import get_reservation
@@ -204,3 +204,59 @@ def test_two_reprocessors_at_once_apply_each_event_once(
     assert len(list(archive.list_blobs())) == 6
     bus.run()
     assert len(live_authorizations(ports)) == 12
+
+
+class WorkerKilled(BaseException):
+    """The host killing the worker mid-replay (a function timeout)."""
+
+
+def test_a_run_killed_mid_replay_leaves_its_attempt_counted_on_the_blob(
+    ports: Ports,
+    bus: Bus,
+    store: BlobDeadLetterStore,
+    blob_service: BlobServiceClient,
+    private_containers: dict[str, str],
+) -> None:
+    _, allocated = book_with_billing_down(ports, bus)
+    name = blob_name("billing")
+    write(
+        blob_service, private_containers["pending"], name, blob([as_cloudevents_letter(allocated)])
+    )
+
+    def killed(subscription: str, event_type: str, data: object, ports: Ports) -> None:
+        raise WorkerKilled
+
+    with pytest.raises(WorkerKilled):
+        reprocess_dead_letters(store, ports, dispatcher=killed)
+    pending = blob_service.get_blob_client(private_containers["pending"], name)
+    BlobLeaseClient(pending).break_lease(lease_break_period=0)  # the dead worker's lease ends
+
+    (letter,) = store.letters(DeadLetterState.PENDING)
+    assert letter.metadata["reprocessAttempts"] == "1"
+    assert letter.metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
+    assert reprocess_dead_letters(store, ports).blobs_skipped == 1  # backing off
+
+
+def test_a_poison_blob_requeued_by_the_operator_is_replayed_and_archived(
+    ports: Ports,
+    bus: Bus,
+    store: BlobDeadLetterStore,
+    blob_service: BlobServiceClient,
+    private_containers: dict[str, str],
+) -> None:
+    reservation_id, allocated = book_with_billing_down(ports, bus)
+    name = blob_name("billing")
+    store.quarantine(name, blob([as_cloudevents_letter(allocated)]), {"reprocessAttempts": "5"})
+
+    report = requeue_dead_letters(store, ports, subscription="billing")
+
+    assert report.as_json()["counts"] == {"found": 1, "requeued": 1, "skipped": 0}
+    assert store.read(DeadLetterState.POISON, name) is None
+    (pending,) = store.letters(DeadLetterState.PENDING)
+    assert pending.metadata["reprocessAttempts"] == "0"
+    assert pending.metadata["requeuedFrom"] == "poison"
+    assert "nextAttemptAt" not in pending.metadata
+
+    assert reprocess_dead_letters(store, ports).blobs_archived == 1
+    bus.run()
+    assert get_reservation(reservation_id, ports).status == "Confirmed"

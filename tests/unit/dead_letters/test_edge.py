@@ -10,6 +10,7 @@ import pytest
 
 from adapters.deadletters import delivered_event_json
 from adapters.memory_deadletters import InMemoryDeadLetterStore
+from domain.errors import NewerSchemaVersionError
 from handlers.dead_letters import deliver
 from handlers.ports import DeadLetterState, Ports
 from tests.unit.dead_letters.azure_format import a_cloudevent, as_eventgrid_letter
@@ -59,6 +60,17 @@ def test_an_unknown_event_type_in_event_grid_schema_gets_camel_case_reason_field
     (quarantined,) = json.loads(store.read(POISON, letter.name) or b"")
     assert quarantined["deadLetterReason"] == "UnprocessableEvent"
     assert "UnknownEventTypeError" in quarantined["deadLetterDetail"]
+
+
+def test_a_newer_schema_version_is_retried_by_event_grid_not_quarantined(
+    ports: Ports, store: InMemoryDeadLetterStore
+) -> None:
+    # A rolling deploy: a newer publisher's event reaches this older subscriber.
+    event = a_cloudevent("Hotel.RoomAllocated", {"schemaVersion": 99})
+
+    with pytest.raises(NewerSchemaVersionError):
+        deliver("billing", event, ports, store)
+    assert store.letters(POISON) == []
 
 
 def test_a_transient_failure_propagates_so_event_grid_retries(

@@ -22,3 +22,5 @@ def test_the_reprocessor_is_a_timer_every_five_minutes_and_the_ops_routes_need_a
     assert [str(m.value) for m in routes["ops/dead-letters"]["methods"]] == ["GET"]
     assert str(routes["ops/dead-letters/reprocess"]["authLevel"]).lower().endswith("admin")
     assert [str(m.value) for m in routes["ops/dead-letters/reprocess"]["methods"]] == ["POST"]
+    assert str(routes["ops/dead-letters/requeue"]["authLevel"]).lower().endswith("admin")
+    assert [str(m.value) for m in routes["ops/dead-letters/requeue"]["methods"]] == ["POST"]

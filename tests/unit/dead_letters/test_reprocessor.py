@@ -141,9 +141,9 @@ def test_a_blob_of_several_event_grid_schema_events_is_replayed_whole(
         (
             "BILLING",
             blob(
-                [as_cloudevents_letter(a_cloudevent("Hotel.RoomAllocated", {"schemaVersion": 99}))]
+                [as_cloudevents_letter(a_cloudevent("Hotel.RoomAllocated", {"schemaVersion": 0}))]
             ),
-            "unsupported schemaVersion 99",
+            "unsupported schemaVersion 0",
         ),
     ],
     ids=[
@@ -155,7 +155,7 @@ def test_a_blob_of_several_event_grid_schema_events_is_replayed_whole(
         "not-an-array",
         "schema-violation",
         "unknown-type",
-        "unknown-version",
+        "version-below-one",
     ],
 )
 def test_what_can_never_succeed_is_poisoned_at_once_with_the_reason(
@@ -195,6 +195,51 @@ def test_a_poison_event_poisons_its_blob_but_the_good_ones_are_applied(
     assert metadata is not None
     assert bad["id"] in metadata["reason"]
     assert get_reservation(reservation_id, ports).status == "Confirmed"
+
+
+def test_a_newer_schema_version_stays_pending_with_back_off_until_the_upgrade(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, clock: Clock
+) -> None:
+    # Dead-lettered during a rolling deploy: newer than this worker, fine for the next one.
+    newer = a_cloudevent("Hotel.RoomAllocated", {"schemaVersion": 99})
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(newer)]))
+
+    report = reprocess_dead_letters(store, ports)
+
+    assert where(store, name) is PENDING
+    assert report.blobs_retrying == 1
+    assert report.events_poisoned == 0
+    metadata = store.metadata(PENDING, name)
+    assert metadata is not None
+    assert metadata["outcome"] == "retrying"
+    assert "NewerSchemaVersionError" in metadata["reason"]
+    assert metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
+
+
+def test_a_blob_mixing_a_poison_and_a_failing_event_says_which_was_poison(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore
+) -> None:
+    _, allocated = book_with_billing_down(ports, bus)
+    bad = a_cloudevent("Hotel.RoomAllocated", {"nonsense": True})
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated), as_cloudevents_letter(bad)]))
+
+    def first_fails(subscription: str, event_type: str, data: object, ports: Ports) -> None:
+        if isinstance(data, dict) and data.get("eventId") == allocated["data"]["eventId"]:
+            raise ConnectionError("table storage is unreachable")
+        dispatch(subscription, event_type, data, ports)
+
+    report = reprocess_dead_letters(store, ports, dispatcher=first_fails)
+
+    assert where(store, name) is POISON  # whole, as before
+    (item,) = report.as_json()["items"]
+    assert [(e["index"], e["eventId"]) for e in item["poisonEvents"]] == [(1, bad["id"])]
+    assert item["poisonEvents"][0]["error"].startswith("EventSchemaError")
+    assert item["reason"].startswith(f"poison: event 1 ({bad['id']}): EventSchemaError")
+    assert (
+        f"also failed (transient): event 0 ({allocated['id']}): ConnectionError" in (item["reason"])
+    )
 
 
 class Flaky:
@@ -291,17 +336,114 @@ def test_a_crash_mid_blob_leaves_it_pending_for_a_later_run(
     assert crashed.blobs_skipped == 1
     assert "worker died" in crashed.blobs[0].reason
     assert where(store, name) is PENDING
-    assert reprocess_dead_letters(store, ports).blobs[0].reason.startswith("claimed by another")
+    assert (
+        reprocess_dead_letters(store, ports, force=True)
+        .blobs[0]
+        .reason.startswith("claimed by another")
+    )
+    metadata = store.metadata(PENDING, name)
+    assert metadata is not None
+    assert metadata["reprocessAttempts"] == "1"  # the failed move still used up an attempt
+    assert metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
 
-    clock.advance(timedelta(seconds=61))  # the claim runs out
+    clock.advance(timedelta(minutes=5))  # the claim and the back-off run out
     store.crash = False
     report = reprocess_dead_letters(store, ports)
     bus.run()
 
     assert report.blobs_archived == 1
+    assert store.metadata(ARCHIVED, name)["reprocessAttempts"] == "2"  # type: ignore[index]
     assert where(store, name) is ARCHIVED
     assert get_reservation(reservation_id, ports).status == "Confirmed"
     assert len(live_authorizations(ports)) == 1
+
+
+class WorkerKilled(BaseException):
+    """The host killing the worker mid-replay (a function timeout): nothing after it runs."""
+
+
+def killing(subscription: str, event_type: str, data: object, ports: Ports) -> None:
+    raise WorkerKilled
+
+
+def test_a_run_killed_mid_replay_has_used_up_its_attempt(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, clock: Clock
+) -> None:
+    _, allocated = book_with_billing_down(ports, bus)
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated)]))
+
+    with pytest.raises(WorkerKilled):
+        reprocess_dead_letters(store, ports, dispatcher=killing)
+    store.expire_claim(name)
+
+    assert where(store, name) is PENDING
+    metadata = store.metadata(PENDING, name)
+    assert metadata is not None
+    assert metadata["reprocessAttempts"] == "1"
+    assert metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
+    assert reprocess_dead_letters(store, ports).blobs_skipped == 1  # backing off, not replayed
+
+
+class RenewFailingStore(InMemoryDeadLetterStore):
+    """Storage fails mid-replay with something the reprocessor does not expect."""
+
+    def renew(self, claim: ClaimedDeadLetter) -> None:
+        raise RuntimeError("storage answered 500")
+
+
+def test_an_unexpected_error_mid_replay_still_counts_the_attempt(
+    ports: Ports, bus: Bus, clock: Clock
+) -> None:
+    store = RenewFailingStore(clock=clock)
+    _, allocated = book_with_billing_down(ports, bus)
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated)]))
+
+    report = reprocess_dead_letters(store, ports)
+
+    assert report.blobs_skipped == 1
+    assert "storage answered 500" in report.blobs[0].reason
+    metadata = store.metadata(PENDING, name)
+    assert metadata is not None
+    assert metadata["reprocessAttempts"] == "1"
+    assert metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
+
+
+def test_a_blob_that_kills_every_run_is_poisoned_after_max_attempts(
+    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, clock: Clock
+) -> None:
+    _, allocated = book_with_billing_down(ports, bus)
+    name = blob_name("billing")
+    store.put(name, blob([as_cloudevents_letter(allocated)]))
+    kills = 0
+
+    def counting_kills(subscription: str, event_type: str, data: object, ports: Ports) -> None:
+        nonlocal kills
+        kills += 1
+        raise WorkerKilled
+
+    for attempt in range(1, 6):
+        with pytest.raises(WorkerKilled):
+            reprocess_dead_letters(store, ports, dispatcher=counting_kills)
+        store.expire_claim(name)
+        metadata = store.metadata(PENDING, name)
+        assert metadata is not None
+        assert metadata["reprocessAttempts"] == str(attempt)
+        due = parse_time(metadata["nextAttemptAt"])
+        assert due is not None
+        clock.now = due
+
+    final = reprocess_dead_letters(store, ports, dispatcher=counting_kills)
+
+    assert kills == 5  # the sixth run did not replay it again
+    assert final.blobs_poisoned == 1
+    assert where(store, name) is POISON
+    metadata = store.metadata(POISON, name)
+    assert metadata is not None
+    assert metadata["reprocessAttempts"] == "5"
+    assert "5 reprocessing runs did not finish" in metadata["reason"]
+    assert "nextAttemptAt" not in metadata
 
 
 def test_two_reprocessors_at_once_apply_each_event_once(

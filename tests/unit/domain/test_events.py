@@ -7,7 +7,12 @@ from typing import Any, ClassVar
 import pytest
 
 from domain import events
-from domain.errors import EventSchemaError, UnknownEventTypeError
+from domain.errors import (
+    EventError,
+    EventSchemaError,
+    NewerSchemaVersionError,
+    UnknownEventTypeError,
+)
 from domain.events import (
     EVENT_CLASSES,
     DomainEvent,
@@ -73,15 +78,27 @@ def test_unknown_type_is_an_event_error() -> None:
         None,
         {"reservationId": "r-1"},
         {**requested().to_data(), "unexpected": 1},
-        {**requested().to_data(), "schemaVersion": 2},
         {**requested().to_data(), "schemaVersion": 0},
+        {**requested().to_data(), "schemaVersion": -3},
         {**requested().to_data(), "schemaVersion": "1"},
+        {**requested().to_data(), "schemaVersion": 1.0},
+        {**requested().to_data(), "schemaVersion": True},
         {**requested().to_data(), "checkIn": "not a date"},
     ],
 )
 def test_bad_payloads_are_schema_errors(data: object) -> None:
     with pytest.raises(EventSchemaError):
         parse_event("Hotel.ReservationRequested", data)
+
+
+@pytest.mark.parametrize("version", [2, 99])
+def test_a_newer_schema_version_is_transient_not_poison(version: int) -> None:
+    # A newer publisher during a rolling deploy: this worker can process it once upgraded.
+    with pytest.raises(NewerSchemaVersionError, match=f"schemaVersion {version} is newer") as info:
+        parse_event(
+            "Hotel.ReservationRequested", {**requested().to_data(), "schemaVersion": version}
+        )
+    assert not isinstance(info.value, EventError)
 
 
 class GuestNoted(DomainEvent):
