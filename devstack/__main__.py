@@ -31,6 +31,7 @@ from devstack.host import HostStartError
 from devstack.server import ServerStartError
 from devstack.settings import (
     AZURITE_LOCATION,
+    EVENTGRID_JOURNAL,
     SAMPLE_FILE,
     SETTINGS_FILE,
     SettingsError,
@@ -132,6 +133,10 @@ def load_config(args: argparse.Namespace) -> StackConfig:
         overrides.update(azurite_in_memory=True, azurite_location=None)
     elif location:
         overrides["azurite_location"] = Path(location).resolve()
+    journal = os.environ.get(EVENTGRID_JOURNAL)
+    if journal is not None:  # also when only the environment sets it (not the settings file)
+        journal = journal.strip()
+        overrides["eventgrid_journal"] = str(Path(journal).resolve()) if journal else ""
     return StackConfig.from_values(loaded.values, **overrides)
 
 

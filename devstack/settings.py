@@ -35,6 +35,9 @@ HOST_PORT: Final = "DEVSTACK_HOST_PORT"
 EVENTGRID_PORT: Final = "DEVSTACK_EVENTGRID_PORT"
 RETRY_DELAYS: Final = "DEVSTACK_RETRY_DELAYS_SECONDS"
 AZURITE_LOCATION: Final = "DEVSTACK_AZURITE_LOCATION"
+# Unset: the Event Grid emulator's journal is automatic (next to Azurite's on-disk data when the
+# stack starts Azurite itself, none otherwise); empty: no journal; else the journal file.
+EVENTGRID_JOURNAL: Final = "DEVSTACK_EVENTGRID_JOURNAL"
 
 DEFAULT_HOST_PORT: Final = 7071
 DEFAULT_EVENTGRID_PORT: Final = 7072
@@ -146,6 +149,11 @@ class StackConfig:
     ``storage`` is the storage connection string: if Azurite already answers on its ports it is
     reused, otherwise Azurite is started on them (data in ``azurite_location``, default
     ``.azurite/``, or in memory).
+
+    ``eventgrid_journal`` is the Event Grid emulator's delivery journal: ``None`` means automatic
+    (``<azurite location>/eventgrid-journal.sqlite`` when the stack starts Azurite with its data
+    on disk, else no journal), ``""`` means none, anything else is the file (relative paths are
+    relative to the project root).
     """
 
     storage: str = "UseDevelopmentStorage=true"
@@ -159,6 +167,7 @@ class StackConfig:
     max_delivery_attempts: int | None = None
     azurite_location: Path | None = None
     azurite_in_memory: bool = False
+    eventgrid_journal: str | None = None
     values: Mapping[str, str] = field(default_factory=dict)  # the app's other settings
 
     def __post_init__(self) -> None:
@@ -183,6 +192,9 @@ class StackConfig:
             "topic_key": values.get(TOPIC_KEY) or DEFAULT_TOPIC_KEY,
             "retry_delays_seconds": parse_retry_delays(values.get(RETRY_DELAYS)),
             "azurite_location": Path(location) if location else None,
+            "eventgrid_journal": (
+                values[EVENTGRID_JOURNAL].strip() if EVENTGRID_JOURNAL in values else None
+            ),
             "values": dict(values),
         }
         fields.update(overrides)

@@ -46,6 +46,8 @@ from devstack.settings import RETRY_DELAYS, StackConfig
 from handlers.routing import SUBSCRIPTIONS, TOPIC_NAME, Subscription
 
 EVENTGRID_SAMPLE_CONFIG: Final = PROJECT_ROOT / "devstack" / "eventgrid.local.json"
+# Next to Azurite's data, so the events pending delivery live and die with the data they are about.
+EVENTGRID_JOURNAL_FILE: Final = "eventgrid-journal.sqlite"
 SEED_MODULE: Final = "adapters.bootstrap"
 SEED_FUNCTION: Final = "seed_catalog"
 
@@ -82,6 +84,7 @@ def eventgrid_config(
     retry_delays_seconds: Sequence[float] | None = None,
     delivery_multiplier: int = 1,
     max_delivery_attempts: int | None = None,
+    journal: Path | None = None,
 ) -> dict[str, Any]:
     """The emulator's JSON configuration (contract.md format) for the routing table."""
     config: dict[str, Any] = {
@@ -92,6 +95,8 @@ def eventgrid_config(
         config["retryDelaysSeconds"] = list(retry_delays_seconds)
     if delivery_multiplier != 1:
         config["deliveryMultiplier"] = delivery_multiplier
+    if journal is not None:
+        config["journal"] = str(journal)
     config["subscriptions"] = [
         {
             "name": sub.name,
@@ -237,6 +242,7 @@ class LocalStack:
         self.validation_timeout = validation_timeout
         self.azurite: Azurite | None = None  # only when this stack started it
         self.reused_azurite = False
+        self.azurite_location: Path | None = None  # only when this stack keeps Azurite on disk
         self.host: FunctionsHost | None = None
         self.emulator: EventGridEmulator | None = None
         self._host_server: ServerThread | None = None
@@ -319,6 +325,7 @@ class LocalStack:
                 )
                 azurite.start()
                 self.azurite = azurite
+                self.azurite_location = location
                 data = "in memory" if location is None else f"data in {location}"
                 self.report(_line("azurite", f"{where}; {data}"))
         try:
@@ -333,6 +340,20 @@ class LocalStack:
     def _azurite_location(self) -> Path:
         location = self.config.azurite_location or self.project_root / ".azurite"
         return location if location.is_absolute() else self.project_root / location
+
+    def eventgrid_journal(self) -> Path | None:
+        """The emulator's journal file (see ``StackConfig.eventgrid_journal``), or None."""
+        setting = self.config.eventgrid_journal
+        if setting is None:
+            # Automatic: only when Azurite's data is on disk where we know it; a reused Azurite
+            # (e.g. the tests' in-memory one) gets no journal, so no file appears in the project.
+            if self.azurite_location is None:
+                return None
+            return self.azurite_location / EVENTGRID_JOURNAL_FILE
+        if not setting:
+            return None
+        path = Path(setting)
+        return path if path.is_absolute() else self.project_root / path
 
     def _start_host(self) -> None:
         config = self.config
@@ -361,6 +382,7 @@ class LocalStack:
             retry_delays_seconds=config.retry_delays_seconds,
             delivery_multiplier=config.delivery_multiplier,
             max_delivery_attempts=config.max_delivery_attempts,
+            journal=self.eventgrid_journal(),
         )
         emulator = EventGridEmulator(parse_config(document))
         server = ServerThread(
@@ -373,11 +395,13 @@ class LocalStack:
             if config.retry_delays_seconds
             else f"Azure's retry schedule ({RETRY_DELAYS} to shrink it)"
         )
+        journal = document.get("journal")
         self.report(
             _line(
                 "eventgrid",
                 f"{self.topic_endpoint} (topic {TOPIC_NAME}, "
-                f"{len(document['subscriptions'])} subscriptions, {delays})",
+                f"{len(document['subscriptions'])} subscriptions, {delays}; "
+                + (f"pending deliveries journaled in {journal})" if journal else "no journal)"),
             )
         )
 
@@ -426,6 +450,7 @@ class LocalStack:
             azurite.stop()
         self.emulator = None
         self.host = None
+        self.azurite_location = None
 
     def __enter__(self) -> LocalStack:
         return self.start()

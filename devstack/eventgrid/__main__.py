@@ -1,4 +1,8 @@
-"""``python -m devstack.eventgrid --config FILE [--port N] [--host 127.0.0.1]``."""
+"""``python -m devstack.eventgrid --config FILE [--port N] [--host 127.0.0.1]``.
+
+With ``"journal"`` in the config, pending deliveries survive a restart or a kill (SIGKILL
+included): start it again with the same config and they resume. Stop it with Ctrl-C or SIGTERM.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import uvicorn
 from devstack.azurite import port_in_use
 from devstack.eventgrid.app import EventGridEmulator
 from devstack.eventgrid.config import ConfigError, load_config
+from devstack.eventgrid.journal import Journal, JournalError
 
 DEFAULT_PORT = 7072
 
@@ -36,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if config.journal is not None:
+        try:
+            # Opened once here so an unusable file is a one-line error, not a start-up traceback.
+            Journal.open(config.journal).close()
+        except JournalError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     if port_in_use(args.port, args.host):
         print(
             f"error: port {args.port} on {args.host} is already in use: stop the other process "

@@ -7,7 +7,8 @@ Routes:
   total ``pending``. Poll it to wait for quiescence (``pending == 0``).
 
 Deliberate deviations from Azure (also in ``devstack/eventgrid/README.md``):
-- Pending deliveries live in memory: stopping the emulator loses undelivered events (logged).
+- Pending deliveries live in memory unless a ``journal`` file is configured; with one, a publish
+  is answered 200 only once its deliveries are committed, and they resume after a restart/crash.
 - The validation handshake (``SubscriptionValidationEvent``, Event Grid schema, also for
   CloudEvents topics) is retried in the background until it succeeds, instead of failing the
   subscription's creation; events for an unvalidated subscription wait.
@@ -21,7 +22,8 @@ Deliberate deviations from Azure (also in ``devstack/eventgrid/README.md``):
 - SAS tokens: the resource host is not checked; non-base64 keys sign with their UTF-8 bytes.
 - Advanced filters on array values are not supported.
 - Emulator-only settings: ``retryDelaysSeconds``, ``deliveryMultiplier``,
-  ``deliveryTimeoutSeconds``, ``retryPolicy.eventTimeToLiveSeconds``, ``topic.resourceId``.
+  ``deliveryMultiplierMax``, ``deliveryDelayMaxSeconds``, ``seed``, ``deliveryTimeoutSeconds``,
+  ``journal``, ``retryPolicy.eventTimeToLiveSeconds``, ``topic.resourceId``.
 - No Entra ID auth, no ``disableLocalAuth``, no probation, no ingress throttling, no system topics.
 """
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -66,10 +69,11 @@ class EventGridEmulator:
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         await self.engine.start()
         log.info(
-            "Event Grid emulator: topic %s (%s), %d subscription(s)",
+            "Event Grid emulator: topic %s (%s), %d subscription(s), %s",
             self.config.topic.name,
             self.config.topic.input_schema,
             len(self.config.subscriptions),
+            f"journal {self.config.journal}" if self.config.journal else "no journal (in memory)",
         )
         try:
             yield
@@ -91,7 +95,13 @@ class EventGridEmulator:
         except PublishError as exc:
             log.info("publish rejected with %d: %s", exc.status, exc.message)
             return JSONResponse(exc.body(), status_code=exc.status)
-        self.engine.publish(events)
+        try:
+            self.engine.publish(events)
+        except sqlite3.Error as exc:
+            # Nothing was accepted: a 500 makes the publisher retry, as Azure's would.
+            log.error("publish failed: the journal write failed: %s", exc)
+            error = PublishError(500, "InternalServerError", "the delivery journal write failed")
+            return JSONResponse(error.body(), status_code=500)
         log.debug("published %d event(s)", len(events))
         return Response(status_code=200)
 

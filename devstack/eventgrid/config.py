@@ -5,7 +5,9 @@ ARM/Bicep properties of a topic and its event subscriptions. Unknown keys are re
 (``retrypolicy``) fails loudly instead of silently falling back to a default.
 
 Emulator-only extensions (not Azure properties): ``retryDelaysSeconds``, ``deliveryMultiplier``,
-``deliveryTimeoutSeconds``, ``topic.resourceId`` and ``retryPolicy.eventTimeToLiveSeconds``.
+``deliveryMultiplierMax``, ``deliveryDelayMaxSeconds``, ``seed``, ``deliveryTimeoutSeconds``,
+``journal``, ``topic.resourceId`` and ``retryPolicy.eventTimeToLiveSeconds``. A relative
+``journal`` path in a file read by ``load_config`` is relative to that file's directory.
 """
 
 from __future__ import annotations
@@ -120,13 +122,36 @@ class EmulatorConfig(_Model):
     subscriptions: list[SubscriptionConfig] = Field(default_factory=list)
     # Emulator-only: deliver each matched event this many times, independently (idempotency tests).
     delivery_multiplier: Annotated[int, Field(ge=1, le=100)] = 1
+    # Emulator-only chaos knobs: each matched event is delivered a random number of times in
+    # [deliveryMultiplier, deliveryMultiplierMax], each copy after a random 0..max delay, so
+    # consumers see duplicates out of order; ``seed`` makes a run repeatable.
+    delivery_multiplier_max: Annotated[int | None, Field(ge=1, le=100)] = None
+    delivery_delay_max_seconds: Annotated[float, Field(ge=0, le=3600)] = 0.0
+    seed: int | None = None
     # Emulator-only: the subscriber's response timeout (Azure: 30 s).
     delivery_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    # Emulator-only: a SQLite file keeping accepted deliveries across restarts and crashes;
+    # without it pending deliveries live in memory only.
+    journal: Annotated[str | None, Field(min_length=1)] = None
 
     @field_validator("storage")
     @classmethod
     def _expand_storage(cls, value: str) -> str:
         return expand_connection_string(value)
+
+    @property
+    def multiplier_range(self) -> tuple[int, int]:
+        """The inclusive range of copies per matched event."""
+        return self.delivery_multiplier, self.delivery_multiplier_max or self.delivery_multiplier
+
+    @model_validator(mode="after")
+    def _multiplier_range(self) -> EmulatorConfig:
+        low, high = self.delivery_multiplier, self.delivery_multiplier_max
+        if high is not None and high < low:
+            raise ValueError(
+                f"deliveryMultiplierMax ({high}) must be >= deliveryMultiplier ({low})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_subscription_names(self) -> EmulatorConfig:
@@ -163,6 +188,10 @@ def load_config(path: str | Path) -> EmulatorConfig:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path} is not valid JSON: {exc}") from None
     try:
-        return parse_config(data)
+        config = parse_config(data)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    if config.journal is not None and not Path(config.journal).is_absolute():
+        # Relative to the file, so the config works whatever the working directory is.
+        config = config.model_copy(update={"journal": str(path.parent / config.journal)})
+    return config

@@ -5,6 +5,11 @@ deliveries are concurrent across subscriptions and events; each subscription cap
 HTTP requests at ``MAX_IN_FLIGHT_PER_SUBSCRIPTION`` so a slow subscriber only slows itself.
 Until a subscription's validation handshake succeeds its events wait (queued, never dropped) and
 the handshake is retried in the background.
+
+With a ``journal`` configured, every accepted delivery is stored before the publish is answered,
+its attempts and next due time are recorded after each failure, and it is removed once settled;
+``start()`` resumes whatever a previous run (or crash) left behind. Times that must survive a
+restart (publish time, next due time) are wall-clock times.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ import json
 import logging
 import random
 import secrets
+import sqlite3
+import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -31,6 +39,7 @@ from devstack.eventgrid.deadletter import (
     iso,
 )
 from devstack.eventgrid.filters import event_type_of, matches
+from devstack.eventgrid.journal import Journal, JournaledDelivery, NewDelivery
 from devstack.eventgrid.retry import (
     DeadLetterReason,
     Outcome,
@@ -79,17 +88,39 @@ class Delivery:
     """One unit of delivery to one subscription: an event, or a batch of events."""
 
     events: list[dict[str, Any]]
-    publish_time: datetime
-    published_at: float  # loop.time() at publish, for the time to live
+    publish_time: datetime  # wall clock: the time to live counts from it, across restarts
+    due: float  # wall clock (epoch seconds) of the next attempt
     attempts: int = 0
     last_status: int | None = None
     last_outcome: Outcome | None = None
     last_attempt_time: datetime | None = None
     copy: int = field(default=0)
+    journal_id: int | None = None
 
     @property
     def size(self) -> int:
         return len(self.events)
+
+    def age_seconds(self) -> float:
+        return (utcnow() - self.publish_time).total_seconds()
+
+    @classmethod
+    def from_journal(cls, row: JournaledDelivery) -> Delivery:
+        try:
+            outcome = Outcome(row.last_outcome) if row.last_outcome else None
+        except ValueError:
+            outcome = Outcome.GENERIC_ERROR
+        return cls(
+            events=row.events,
+            publish_time=row.publish_time,
+            due=row.due,
+            attempts=row.attempts,
+            last_status=row.last_status,
+            last_outcome=outcome,
+            last_attempt_time=row.last_attempt_time,
+            copy=row.copy,
+            journal_id=row.id,
+        )
 
 
 @dataclass(frozen=True)
@@ -120,18 +151,36 @@ class SubscriptionDispatcher:
 
     # -- intake ---------------------------------------------------------------------------------
 
-    def submit(self, events: list[dict[str, Any]], publish_time: datetime, now: float) -> None:
+    def plan(
+        self, events: list[dict[str, Any]], publish_time: datetime
+    ) -> tuple[int, list[Delivery]]:
+        """The matched event count and the deliveries (copies included) for one publish."""
         selected = [e for e in events if matches(self.sub.filter, e, self.schema)]
         if not selected:
-            return
-        self.stats.matched += len(selected)
+            return 0, []
+        engine = self.engine
+        low, high = engine.config.multiplier_range
+        published = publish_time.timestamp()
         size = self.sub.max_events_per_batch
-        for copy in range(self.engine.config.delivery_multiplier):
-            for start in range(0, len(selected), size):
-                batch = selected[start : start + size]
-                delivery = Delivery(batch, publish_time, now, copy=copy)
-                self.stats.pending += delivery.size
-                self.engine.spawn(self._run(delivery))
+        deliveries: list[Delivery] = []
+        # The copy count is drawn per delivery unit: per event, or per batch when batching.
+        for start in range(0, len(selected), size):
+            batch = selected[start : start + size]
+            copies = low if low == high else engine.rng.randint(low, high)
+            for copy in range(copies):
+                due = published + engine.initial_delay()
+                deliveries.append(Delivery(batch, publish_time, due, copy=copy))
+        return len(selected), deliveries
+
+    def accept(self, matched: int, deliveries: list[Delivery]) -> None:
+        """Start delivering what ``plan`` made (and the journal, if any, stored)."""
+        self.stats.matched += matched
+        for delivery in deliveries:
+            self.resume(delivery)
+
+    def resume(self, delivery: Delivery) -> None:
+        self.stats.pending += delivery.size
+        self.engine.spawn(self._run(delivery))
 
     # -- validation handshake ------------------------------------------------------------------
 
@@ -200,11 +249,13 @@ class SubscriptionDispatcher:
     # -- delivery --------------------------------------------------------------------------------
 
     async def _run(self, delivery: Delivery) -> None:
-        loop = asyncio.get_running_loop()
         retry_policy = self.sub.retry_policy
         await self.validated.wait()
         while True:
-            if loop.time() - delivery.published_at >= retry_policy.ttl_seconds:
+            wait = delivery.due - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if delivery.age_seconds() >= retry_policy.ttl_seconds:
                 await self._give_up(delivery, DeadLetterReason.TIME_TO_LIVE_EXCEEDED)
                 return
             async with self._in_flight:
@@ -213,6 +264,7 @@ class SubscriptionDispatcher:
             delivery.last_status = result.status
             delivery.last_outcome = result.outcome
             if result.succeeded:
+                self.engine.settled(delivery)
                 self.stats.delivered += delivery.size
                 self.stats.pending -= delivery.size
                 self._log(logging.INFO, delivery, result, "delivered")
@@ -229,9 +281,10 @@ class SubscriptionDispatcher:
             delay = retry_delay(
                 delivery.attempts, self.engine.config.retry_delays_seconds, self.engine.rng
             )
+            delivery.due = time.time() + delay
+            self.engine.record_attempt(delivery)
             self.stats.retried += delivery.size
             self._log(logging.WARNING, delivery, result, f"failed, retry in {delay:.2f}s")
-            await asyncio.sleep(delay)
 
     async def _attempt(self, delivery: Delivery) -> AttemptResult:
         batched = self.sub.max_events_per_batch > 1
@@ -284,6 +337,7 @@ class SubscriptionDispatcher:
     async def _give_up(self, delivery: Delivery, reason: DeadLetterReason) -> None:
         ids = ",".join(str(e.get("id")) for e in delivery.events)
         if self.sub.dead_letter is None:
+            self.engine.settled(delivery)
             self.stats.dropped += delivery.size
             self.stats.pending -= delivery.size
             log.warning(
@@ -311,6 +365,8 @@ class SubscriptionDispatcher:
         ]
         name = blob_name(self.sub.name, utcnow())
         await self.engine.write_dead_letter(container, name, dead_letter_blob(events))
+        # Only now: a crash before this line writes the blob again on the next start.
+        self.engine.settled(delivery)
         self.stats.dead_lettered += delivery.size
         self.stats.pending -= delivery.size
         log.warning(
@@ -329,9 +385,11 @@ class DeliveryEngine:
 
     def __init__(self, config: EmulatorConfig, *, rng: random.Random | None = None) -> None:
         self.config = config
-        self.rng = rng or random.Random()
+        # One generator for jitter, copy counts and delays, so ``seed`` makes a run repeatable.
+        self.rng = rng or random.Random(config.seed)
         self.published = 0
         self.dispatchers = [SubscriptionDispatcher(self, sub) for sub in config.subscriptions]
+        self.journal: Journal | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._writer: DeadLetterWriter | None = None
@@ -351,12 +409,45 @@ class DeliveryEngine:
         )
         if any(sub.dead_letter for sub in self.config.subscriptions):
             self._writer = DeadLetterWriter(self.config.storage)
+        if self.config.journal is not None:
+            self.journal = Journal.open(self.config.journal)
+            self._resume(self.journal)
         for dispatcher in self.dispatchers:
             self.spawn(dispatcher.validate_forever())
 
+    def _resume(self, journal: Journal) -> None:
+        """Restart every journaled delivery whose subscription is still configured."""
+        by_name = {d.sub.name.upper(): d for d in self.dispatchers}
+        resumed = 0
+        unknown: Counter[str] = Counter()
+        for row in journal.pending():
+            dispatcher = by_name.get(row.subscription.upper())
+            if dispatcher is None:
+                unknown[row.subscription] += 1
+                continue
+            dispatcher.resume(Delivery.from_journal(row))
+            resumed += 1
+        if resumed:
+            log.info("resumed %d pending delivery(ies) from the journal %s", resumed, journal.path)
+        for name, count in sorted(unknown.items()):
+            # Kept, not deleted: the subscription may be configured again on the next start.
+            log.warning(
+                "journal %s holds %d delivery(ies) for subscription %s, which is not configured: "
+                "kept in the journal, not delivered",
+                journal.path,
+                count,
+                name,
+            )
+
     async def stop(self) -> None:
         pending = sum(d.stats.pending for d in self.dispatchers)
-        if pending:
+        if pending and self.journal is not None:
+            log.info(
+                "stopping with %d undelivered event(s): kept in the journal %s for the next start",
+                pending,
+                self.journal.path,
+            )
+        elif pending:
             log.warning("stopping with %d undelivered event(s) in memory: they are lost", pending)
         tasks = list(self._tasks)
         for task in tasks:
@@ -368,6 +459,9 @@ class DeliveryEngine:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
 
     def spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
@@ -379,13 +473,60 @@ class DeliveryEngine:
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery task crashed", exc_info=task.exception())
 
+    def initial_delay(self) -> float:
+        """The random wait before a copy's first attempt (``deliveryDelayMaxSeconds``)."""
+        limit = self.config.delivery_delay_max_seconds
+        return self.rng.uniform(0.0, limit) if limit > 0 else 0.0
+
     def publish(self, events: list[dict[str, Any]]) -> None:
-        """Fan accepted events out to every matching subscription (returns at once)."""
-        now = asyncio.get_running_loop().time()
+        """Fan accepted events out to every matching subscription (returns at once).
+
+        With a journal, every delivery is committed before this returns (one transaction), so
+        the caller may answer 200; if the journal write fails nothing is accepted (sqlite3.Error).
+        """
         publish_time = utcnow()
+        planned = [(d, *d.plan(events, publish_time)) for d in self.dispatchers]
+        if self.journal is not None:
+            new = [
+                (delivery, dispatcher.sub.name)
+                for dispatcher, _, deliveries in planned
+                for delivery in deliveries
+            ]
+            ids = self.journal.add(
+                NewDelivery(name, d.events, d.publish_time, d.due, d.copy) for d, name in new
+            )
+            for (delivery, _), journal_id in zip(new, ids, strict=True):
+                delivery.journal_id = journal_id
         self.published += len(events)
-        for dispatcher in self.dispatchers:
-            dispatcher.submit(events, publish_time, now)
+        for dispatcher, matched, deliveries in planned:
+            dispatcher.accept(matched, deliveries)
+
+    def record_attempt(self, delivery: Delivery) -> None:
+        """Journal a failed attempt that will be retried (its count and next due time)."""
+        if self.journal is None or delivery.journal_id is None:
+            return
+        try:
+            self.journal.record_attempt(
+                delivery.journal_id,
+                attempts=delivery.attempts,
+                last_status=delivery.last_status,
+                last_outcome=delivery.last_outcome,
+                last_attempt_time=delivery.last_attempt_time,
+                due=delivery.due,
+            )
+        except sqlite3.Error as exc:
+            # Not fatal: after a restart the delivery resumes with an older attempt count.
+            log.error("journal update failed for delivery %s: %s", delivery.journal_id, exc)
+
+    def settled(self, delivery: Delivery) -> None:
+        """Forget a delivered, dead-lettered or dropped delivery."""
+        if self.journal is None or delivery.journal_id is None:
+            return
+        try:
+            self.journal.remove(delivery.journal_id)
+        except sqlite3.Error as exc:
+            # At-least-once: the worst case is one more delivery after the next start.
+            log.error("journal delete failed for delivery %s: %s", delivery.journal_id, exc)
 
     async def write_dead_letter(self, container: str, name: str, body: bytes) -> None:
         """Write a dead-letter blob, retrying until it is stored (never lose an event silently)."""

@@ -3,6 +3,13 @@
 Like Core Tools, the ``Values`` of local.settings.json become environment variables unless the
 environment already defines them, and ``Host.LocalHttpPort`` is the default port. The function
 key is ``DEVSTACK_FUNCTION_KEY`` (environment or settings); empty or unset means no key checks.
+
+Every app setting, ``DEVSTACK_*`` included, is passed either as an environment variable or in the
+``Values`` of the ``--settings`` file (default: the script root's ``local.settings.json``, if
+present); the environment wins. To run the host as its own process next to a separately started
+Azurite and Event Grid emulator, point ``AzureWebJobsStorage``, ``EVENTGRID_TOPIC_ENDPOINT`` and
+``EVENTGRID_TOPIC_KEY`` at them: unlike ``python -m devstack up``, nothing rewrites them. Injected
+delivery failures are set at run time with ``/admin/devstack/faults`` (see the package README).
 """
 
 from __future__ import annotations

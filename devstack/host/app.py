@@ -8,7 +8,8 @@ Endpoints (paths are case-insensitive, like the real host):
 - ``POST /runtime/webhooks/eventgrid?functionName=NAME``: Event Grid triggers.
 - ``POST /admin/functions/{name}`` ``{"input": "..."}``: invoke a non-HTTP function; 202.
 - ``GET /admin/host/status``, ``GET /admin/host/ping``.
-- Local test support only: ``/admin/devstack/faults`` (POST, DELETE, GET) and
+- Local test support only: ``/admin/devstack/faults`` (POST, DELETE, GET; counted or random
+  Event Grid delivery failures, see ``devstack.host.faults``) and
   ``GET /admin/devstack/invocations``.
 """
 
@@ -35,7 +36,7 @@ from starlette.types import Receive, Scope, Send
 from devstack.host.auth import AuthLevel, is_authorized, presented_key
 from devstack.host.bindings import HttpResult, build_http_request, decode_event, map_http_result
 from devstack.host.errors import HostStartError
-from devstack.host.faults import FaultInjector
+from devstack.host.faults import ANY_FUNCTION, FaultInjector, Phase
 from devstack.host.indexing import (
     EVENT_GRID_TRIGGER,
     HTTP_TRIGGER,
@@ -306,16 +307,29 @@ class FunctionsHost:
         return _text(400, f"no {VALIDATION_EVENT} with data.validationCode in the body")
 
     async def _notify(self, info: FunctionInfo, events: list[dict[str, Any]]) -> Response:
-        injected = self.faults.take(info.name)
-        if injected is not None:
+        injected = self.faults.decide(info.name)
+        if injected is not None and not injected.after:
             self.invoker.count(info.name).faulted += 1
-            log.warning("Functions.%s: devstack fault injected, answering %d", info.name, injected)
-            return _text(injected, f"devstack fault injected for '{info.name}'")
+            log.warning(
+                "Functions.%s: devstack fault injected, answering %d without invoking",
+                info.name,
+                injected.status,
+            )
+            return _text(injected.status, f"devstack fault injected for '{info.name}'")
         failures: list[Outcome] = []
         for event in events:
             outcome = await self._invoke_event(info, event)
             if not outcome.succeeded:
                 failures.append(outcome)
+        if injected is not None:
+            # The function ran (its effects stand) but the ack is lost: Event Grid redelivers.
+            self.invoker.count(info.name).faulted += 1
+            log.warning(
+                "Functions.%s: devstack fault injected, answering %d after invoking",
+                info.name,
+                injected.status,
+            )
+            return _text(injected.status, f"devstack fault injected for '{info.name}' (after)")
         if failures:
             return _text(500, failures[0].error_message())
         return _empty(202)
@@ -385,10 +399,25 @@ class FunctionsHost:
             problem = _fault_problem(body)
             if problem:
                 return _text(400, problem)
-            info = self.function(body["functionName"])
-            if info is None:
-                return _text(404, f"no function named '{body['functionName']}'")
-            self.faults.set(info.name, body["failures"], body.get("status", 500))
+            name = body["functionName"]
+            if "rate" in body and name == ANY_FUNCTION:
+                target = ANY_FUNCTION
+            else:
+                info = self.function(name)
+                if info is None:
+                    return _text(404, f"no function named '{name}'")
+                target = info.name
+            status = body.get("status", 500)
+            if "rate" in body:
+                self.faults.set_random(
+                    target,
+                    float(body["rate"]),
+                    status,
+                    body.get("phase", Phase.BEFORE),
+                    body.get("seed"),
+                )
+            else:
+                self.faults.set(target, body["failures"], status)
         return JSONResponse({"faults": [fault.as_json() for fault in self.faults.active()]})
 
 
@@ -401,11 +430,31 @@ def _fault_problem(body: object) -> str | None:
 
     if not isinstance(body.get("functionName"), str):
         return "functionName (string) is required"
-    if not is_int(body.get("failures")) or body["failures"] < -1:
-        return "failures must be an integer >= -1 (-1 = until cleared)"
     status = body.get("status", 500)
     if not is_int(status) or not 100 <= status <= 599:
         return "status must be an HTTP status code"
+    if "rate" in body:
+        return _random_fault_problem(body, is_int)
+    if not is_int(body.get("failures")) or body["failures"] < -1:
+        return "failures must be an integer >= -1 (-1 = until cleared), or give a rate"
+    return None
+
+
+def _random_fault_problem(body: dict[str, Any], is_int: Callable[[object], bool]) -> str | None:
+    known = {"functionName", "rate", "status", "phase", "seed"}
+    if "failures" in body:
+        return "give either failures (counted mode) or rate (random mode), not both"
+    unknown = sorted(set(body) - known)
+    if unknown:
+        return f"unknown field(s) for a random fault: {', '.join(unknown)}"
+    rate = body["rate"]
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+        return "rate must be a number from 0 to 1"
+    if body.get("phase", "before") not in {phase.value for phase in Phase}:
+        return "phase must be before, after or either"
+    seed = body.get("seed")
+    if seed is not None and not is_int(seed):
+        return "seed must be an integer"
     return None
 
 

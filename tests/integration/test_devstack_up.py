@@ -94,6 +94,8 @@ def test_up_serves_health_then_stops_cleanly_on_sigint(tmp_path: Path) -> None:
         assert stats.json()["topic"] == "hotel-events"
         assert data.is_dir(), "Azurite did not use --azurite-location"
         assert any(data.iterdir()), "Azurite wrote nothing to --azurite-location"
+        # Azurite's data is on disk, so the emulator's pending deliveries are too.
+        assert (data / "eventgrid-journal.sqlite").is_file(), "no Event Grid journal"
         assert all(
             port_in_use(p) for p in (azurite_ports.blob, azurite_ports.queue, azurite_ports.table)
         )

@@ -150,6 +150,49 @@ def test_config_from_values_reads_ports_keys_and_delays() -> None:
     assert config.delivery_multiplier == 3
 
 
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, None),
+        ({"DEVSTACK_EVENTGRID_JOURNAL": " "}, ""),
+        ({"DEVSTACK_EVENTGRID_JOURNAL": "j.db"}, "j.db"),
+    ],
+)
+def test_the_journal_setting_is_automatic_unless_set(
+    values: dict[str, str], expected: str | None
+) -> None:
+    assert StackConfig.from_values(values).eventgrid_journal == expected
+
+
+def test_the_journal_lives_next_to_azurites_data_on_disk(tmp_path: Path) -> None:
+    stack = LocalStack(StackConfig(storage=STORAGE), project_root=tmp_path)
+    assert stack.eventgrid_journal() is None  # Azurite not started by us (or in memory)
+    stack.azurite_location = tmp_path / ".azurite"
+    assert stack.eventgrid_journal() == tmp_path / ".azurite" / "eventgrid-journal.sqlite"
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [("", None), ("state/j.sqlite", "state/j.sqlite"), ("/abs/j", "/abs/j")],
+)
+def test_the_journal_setting_overrides_the_automatic_one(
+    tmp_path: Path, setting: str, expected: str | None
+) -> None:
+    stack = LocalStack(
+        StackConfig(storage=STORAGE, eventgrid_journal=setting), project_root=tmp_path
+    )
+    stack.azurite_location = tmp_path / ".azurite"
+    assert stack.eventgrid_journal() == (None if expected is None else tmp_path / expected)
+
+
+def test_the_journal_reaches_the_emulator_config(tmp_path: Path) -> None:
+    config = eventgrid_config(
+        host_url="http://127.0.0.1:1", topic_key="k", storage=STORAGE, journal=tmp_path / "j"
+    )
+    assert parse_config(config).journal == str(tmp_path / "j")
+    assert "journal" not in eventgrid_config(host_url="http://x:1", topic_key="k", storage=STORAGE)
+
+
 @pytest.mark.parametrize("port", ["http", "0", "70000"])
 def test_a_bad_port_names_the_setting(port: str) -> None:
     with pytest.raises(SettingsError, match="DEVSTACK_HOST_PORT"):

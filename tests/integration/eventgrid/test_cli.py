@@ -88,3 +88,16 @@ def test_it_serves_the_topic_on_the_given_port(
         "pending": 0,
         "subscriptions": {},
     }
+
+
+def test_an_unusable_journal_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "eventgrid.json"
+    (tmp_path / "journal.sqlite").write_text("not a database " * 100)
+    path.write_text(
+        json.dumps({"topic": {"name": "hotel-events", "key": KEY}, "journal": "journal.sqlite"})
+    )
+    result = run_cli("--config", str(path), "--port", str(free_port()))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ")
+    assert "journal.sqlite is not a usable Event Grid journal" in line

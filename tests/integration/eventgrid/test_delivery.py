@@ -354,3 +354,33 @@ def test_a_subscriber_started_after_the_emulator_still_gets_every_event(
     assert (waiting["validated"], waiting["pending"], waiting["dropped"]) == (False, 2, 0)
     assert (final["validated"], final["pending"], final["dropped"]) == (True, 0, 0)
     assert sorted(r.body["id"] for r in late.notifications(name)) == ["e0", "e1"]
+
+
+def test_random_copy_counts_and_delays_are_repeatable_with_a_seed(
+    storage_connection_string: str, subscriber: Subscriber
+) -> None:
+    def run() -> dict[str, int]:
+        route = unique("chaos")
+        cfg = config(
+            storage_connection_string,
+            [{"name": route, "endpoint": subscriber.endpoint(route)}],
+            deliveryMultiplier=1,
+            deliveryMultiplierMax=3,
+            deliveryDelayMaxSeconds=0.3,
+            seed=7,
+        )
+        with running_emulator(cfg) as topic:
+            assert topic.post(cloud_events(*["Hotel.ReservationRequested"] * 12)).status_code == 200
+            wait_until(lambda: topic.stats()["pending"] == 0, what="nothing pending")
+            delivered = topic.sub(route)["delivered"]
+        counts: dict[str, int] = {}
+        for received in subscriber.notifications(route):
+            counts[received.body["id"]] = counts.get(received.body["id"], 0) + 1
+        assert sum(counts.values()) == delivered
+        return counts
+
+    first = run()
+    assert len(first) == 12
+    assert all(1 <= n <= 3 for n in first.values())
+    assert len(set(first.values())) > 1  # seed 7 draws different copy counts
+    assert run() == first

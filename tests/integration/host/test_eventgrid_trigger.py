@@ -226,3 +226,51 @@ def test_faults_endpoint_validation_and_auth(served: Served) -> None:
     bad = body | {"failures": "x"}
     assert served.client.post("/admin/devstack/faults", json=bad, headers=AUTH).status_code == 400
     assert served.client.get("/admin/devstack/invocations").status_code == 401
+
+
+def test_random_faults_fail_before_or_after_invoking(served: Served) -> None:
+    faults = "/admin/devstack/faults"
+
+    def deliver(event: dict[str, Any]) -> int:
+        return served.client.post(
+            WEBHOOK, params={"functionName": "recorder"}, json=[event], headers=NOTIFY
+        ).status_code
+
+    try:
+        body = {"functionName": "*", "rate": 1.0, "status": 503, "phase": "after", "seed": 7}
+        response = served.client.post(faults, json=body, headers=AUTH)
+        assert response.status_code == 200
+        assert response.json()["faults"] == [body]
+        # after: the function ran (its effects stand) but the delivery still fails.
+        lost_ack = grid_event()
+        assert deliver(lost_ack) == 503
+        assert len(received(served, lost_ack["id"])) == 1
+
+        before = body | {"functionName": "recorder", "phase": "before", "status": 500}
+        assert served.client.post(faults, json=before, headers=AUTH).status_code == 200
+        refused = grid_event()
+        assert deliver(refused) == 500  # the named fault wins over "*"
+        assert received(served, refused["id"]) == []
+
+        half = body | {"functionName": "recorder", "rate": 0.5, "phase": "either"}
+        assert served.client.post(faults, json=half, headers=AUTH).status_code == 200
+        statuses = {deliver(grid_event()) for _ in range(30)}
+        assert statuses == {202, 503}
+    finally:
+        assert served.client.delete(faults, headers=AUTH).status_code == 204
+    assert deliver(grid_event()) == 202
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"functionName": "recorder", "rate": 2},
+        {"functionName": "recorder", "rate": 0.1, "phase": "during"},
+        {"functionName": "recorder", "rate": 0.1, "seed": "x"},
+        {"functionName": "recorder", "rate": 0.1, "failures": 1},
+        {"functionName": "*", "failures": 1},
+    ],
+)
+def test_bad_random_faults_are_refused(served: Served, body: dict[str, Any]) -> None:
+    response = served.client.post("/admin/devstack/faults", json=body, headers=AUTH)
+    assert response.status_code in (400, 404)

@@ -144,3 +144,49 @@ def test_unreadable_and_malformed_files_are_clear_errors(tmp_path: Path) -> None
     bad.write_text("{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):
         load_config(bad)
+
+
+def test_chaos_knobs_and_journal_default_to_off() -> None:
+    config = parse_config(CONTRACT_EXAMPLE)
+    assert config.multiplier_range == (1, 1)
+    assert config.delivery_delay_max_seconds == 0
+    assert config.seed is None
+    assert config.journal is None
+
+
+def test_chaos_knobs_are_read() -> None:
+    config = parse_config(
+        {
+            **CONTRACT_EXAMPLE,
+            "deliveryMultiplier": 2,
+            "deliveryMultiplierMax": 4,
+            "deliveryDelayMaxSeconds": 0.5,
+            "seed": 7,
+            "journal": "/var/tmp/journal.sqlite",
+        }
+    )
+    assert config.multiplier_range == (2, 4)
+    assert config.delivery_delay_max_seconds == 0.5
+    assert config.seed == 7
+    assert config.journal == "/var/tmp/journal.sqlite"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"deliveryMultiplier": 3, "deliveryMultiplierMax": 2}, "deliveryMultiplierMax"),
+        ({"deliveryMultiplierMax": 0}, "deliveryMultiplierMax"),
+        ({"deliveryDelayMaxSeconds": -1}, "deliveryDelayMaxSeconds"),
+        ({"seed": "seven"}, "seed"),
+        ({"journal": ""}, "journal"),
+    ],
+)
+def test_bad_chaos_knobs_are_rejected(extra: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config({**CONTRACT_EXAMPLE, **extra})
+
+
+def test_a_relative_journal_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "eventgrid.json"
+    path.write_text(json.dumps({**CONTRACT_EXAMPLE, "journal": "state/journal.sqlite"}))
+    assert load_config(path).journal == str(tmp_path / "state" / "journal.sqlite")
