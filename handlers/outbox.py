@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # The fast path normally settles an intent within milliseconds; the relay leaves younger ones
 # alone so it does not publish what the fast path is publishing right now.
-SETTLE_AFTER: Final = timedelta(seconds=10)
+SETTLE_AFTER: Final = timedelta(seconds=5)
 # An intent whose commit never happened (a lost race, a crash before the commit) is forgotten
 # after this long: far beyond any invocation's lifetime, so its commit cannot still come.
 ABANDON_AFTER: Final = timedelta(hours=1)

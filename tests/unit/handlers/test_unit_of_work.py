@@ -1,0 +1,230 @@
+"""The unit of work: exactly once across redeliveries, crashes and failed publishes."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from adapters.memory import InMemoryPublisher, PublishFailedError
+from domain.errors import IdempotencyKeyReusedError
+from domain.events import GuestCheckedOut
+from domain.reservation import Reservation
+from handlers.dispatch import dispatch
+from handlers.outbox import SETTLE_AFTER, relay_outbox
+from handlers.ports import PaymentMethodVault, Ports
+from handlers.reactions import REACTIONS
+from handlers.reservations import (
+    check_in,
+    check_out,
+    get_reservation,
+    request_reservation,
+)
+from handlers.routing import SUBSCRIPTIONS
+from tests.unit.handlers.harness import Bus, Clock, book, command, gateway, types_of
+
+
+def publisher(ports: Ports) -> InMemoryPublisher:
+    assert isinstance(ports.publisher, InMemoryPublisher)
+    return ports.publisher
+
+
+def test_every_routed_type_has_a_reaction_and_every_reaction_is_routed() -> None:
+    routed = {(s.name, t) for s in SUBSCRIPTIONS for t in s.included_event_types}
+    reacting = {(r.subscription, r.event_type.event_type()) for r in REACTIONS}
+    assert routed == reacting
+    assert routed  # the table is not empty
+
+
+def test_a_reaction_whose_publish_fails_fails_the_delivery(ports: Ports, bus: Bus) -> None:
+    book(ports)
+    (requested,) = bus.take_published()
+    publisher(ports).fail_next()
+    with pytest.raises(PublishFailedError):
+        bus.deliver(requested)  # committed, then the publish failed: Event Grid must retry
+    assert bus.take_published() == []
+    bus.deliver(requested)  # the retry finds the marker and publishes what was recorded
+    (allocated,) = bus.take_published()
+    assert allocated[1]["type"] == "Hotel.RoomAllocated"
+    bus.deliver(requested)  # once: a later duplicate publishes nothing
+    assert bus.take_published() == []
+
+
+def test_a_crash_between_commit_and_publish_is_finished_by_the_redelivery(
+    ports: Ports, bus: Bus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reservation = book(ports)
+    (requested,) = bus.take_published()
+
+    def crash(cloudevents: Any) -> None:
+        raise SystemExit("the worker died after its commit")
+
+    monkeypatch.setattr(publisher(ports), "publish", crash)
+    with pytest.raises(SystemExit):
+        bus.deliver(requested)
+    monkeypatch.undo()
+    bus.deliver(requested)  # Event Grid redelivers
+    bus.run()
+    assert get_reservation(reservation.reservation_id, ports).status == "Confirmed"
+
+
+def test_a_command_whose_process_dies_after_its_commit_is_published_by_the_relay(
+    ports: Ports, bus: Bus, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(cloudevents: Any) -> None:
+        raise SystemExit("the worker died after its commit")
+
+    monkeypatch.setattr(publisher(ports), "publish", crash)
+    with pytest.raises(SystemExit):
+        book(ports)
+    monkeypatch.undo()
+    assert bus.run() == 0
+    clock.advance(SETTLE_AFTER + timedelta(seconds=1))
+    assert relay_outbox(ports) == 1
+    bus.run()
+    assert relay_outbox(ports) == 0
+    statuses = {
+        get_reservation(ce["data"]["reservationId"], ports).status
+        for ce in publisher(ports).published
+        if ce["type"] == "Hotel.ReservationRequested"
+    }
+    assert statuses == {"Confirmed"}
+
+
+def test_an_intent_without_a_commit_is_forgotten_after_the_abandon_window(
+    ports: Ports, clock: Clock
+) -> None:
+    ports.outbox.intend(
+        context="reservations", partition_key="r-x", reservation_id="r-x", version=1
+    )
+    clock.advance(SETTLE_AFTER + timedelta(seconds=1))
+    assert relay_outbox(ports) == 0
+    far = clock.now + timedelta(days=1)
+    assert ports.outbox.pending(created_before=far, limit=10) != []  # kept: it may still commit
+    clock.advance(timedelta(hours=2))
+    assert relay_outbox(ports) == 0
+    assert ports.outbox.pending(created_before=far, limit=10) == []
+
+
+def test_the_relay_drains_a_backlog_within_its_budget_oldest_first(
+    ports: Ports, clock: Clock
+) -> None:
+    publisher(ports).always_fail = True
+    ids = []
+    for _ in range(25):
+        ids.append(book(ports).reservation_id)
+        clock.advance(timedelta(milliseconds=10))
+    publisher(ports).always_fail = False
+    clock.advance(SETTLE_AFTER + timedelta(seconds=1))
+    assert relay_outbox(ports, batch=4) == 25  # several batches in one tick
+    assert [ce["data"]["reservationId"] for ce in publisher(ports).published] == ids
+
+
+def test_the_relay_stops_when_its_budget_is_spent(ports: Ports, clock: Clock) -> None:
+    publisher(ports).always_fail = True
+    for _ in range(10):
+        book(ports)
+    publisher(ports).always_fail = False
+    clock.advance(SETTLE_AFTER + timedelta(seconds=1))
+    ticks = iter([0.0, 0.0, 100.0])  # the budget runs out after one batch
+    assert relay_outbox(ports, batch=4, monotonic=lambda: next(ticks)) == 4
+    assert relay_outbox(ports, batch=4) == 6
+
+
+def test_concurrent_duplicate_check_out_deliveries_capture_once(ports: Ports, bus: Bus) -> None:
+    reservation = book(ports)
+    bus.run()
+    check_in(reservation.reservation_id, ports)
+    check_out(reservation.reservation_id, ports)
+    deliveries = [d for d in bus.take_published() if d[0] == "billing"]
+    (checked_out,) = [d for d in deliveries if d[1]["type"] == GuestCheckedOut.event_type()]
+    barrier = threading.Barrier(6)
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        try:
+            dispatch("billing", checked_out[1]["type"], checked_out[1]["data"], ports)
+        except BaseException as exc:  # collected: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    (auth,) = gateway(ports).authorizations.values()
+    assert (auth.captured, auth.captures) == (Decimal("360.00"), 1)
+    captured = [t for t in types_of(publisher(ports).published) if t == "PaymentCaptured"]
+    assert 1 <= len(captured) <= 2  # the commit's publish, and at most one republish
+
+
+def test_reservation_ids_are_random_whatever_the_idempotency_key(ports: Ports) -> None:
+    other = Ports(**{**ports.__dict__, "idempotency": type(ports.idempotency)()})
+    first, _ = request_reservation(command(), idempotency_key="order-1", ports=ports)
+    second, _ = request_reservation(command(), idempotency_key="order-1", ports=other)
+    assert first.reservation_id != second.reservation_id  # not derived from the key
+    assert uuid.UUID(first.reservation_id).version == 4
+    again, created = request_reservation(command(), idempotency_key="order-1", ports=ports)
+    assert (again.reservation_id, created) == (first.reservation_id, False)
+
+
+class PausingVault:
+    """Stores like the real vault, then holds the ``tok_declined`` request until released: the
+    interleaving that once let the refused request's token be charged."""
+
+    def __init__(self, inner: PaymentMethodVault) -> None:
+        self.inner = inner
+        self.stored = threading.Event()
+        self.release = threading.Event()
+
+    def store(self, reservation_id: str, token: str) -> str:
+        ref = self.inner.store(reservation_id, token)
+        if token == "tok_declined":
+            self.stored.set()
+            self.release.wait(10)
+        return ref
+
+    def resolve(self, ref: str) -> str | None:
+        return self.inner.resolve(ref)
+
+
+def test_concurrent_requests_with_one_key_charge_the_accepted_request_token(
+    ports: Ports, bus: Bus
+) -> None:
+    """Same key, different tokens: one wins (202), one is refused (409), and the winner's token
+    is the one charged -- never the refused request's."""
+    vault = PausingVault(ports.vault)
+    ports = dataclasses.replace(ports, vault=vault)
+    bus.ports = ports
+    results: dict[str, Reservation | Exception] = {}
+
+    def attempt(token: str) -> None:
+        try:
+            results[token] = request_reservation(
+                command(paymentToken=token), idempotency_key="same-key", ports=ports
+            )[0]
+        except Exception as exc:  # the loser's IdempotencyKeyReusedError
+            results[token] = exc
+        finally:
+            if token == "tok_visa":
+                vault.release.set()
+
+    declined = threading.Thread(target=attempt, args=("tok_declined",))
+    declined.start()
+    vault.stored.wait(10)  # the declined request holds its token, not yet its reservation
+    attempt("tok_visa")
+    declined.join(10)
+    winners = {t: r for t, r in results.items() if isinstance(r, Reservation)}
+    refused = {t: r for t, r in results.items() if isinstance(r, IdempotencyKeyReusedError)}
+    assert (len(winners), len(refused)) == (1, 1)
+    ((token, reservation),) = winners.items()
+    bus.run()
+    status = get_reservation(reservation.reservation_id, ports).status
+    assert status == ("Confirmed" if token == "tok_visa" else "Rejected")
