@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: help setup run test lint typecheck unit integration e2e bench clean docs
+.PHONY: help setup run test lint typecheck unit integration e2e bench chaos clean docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ unit: $(STAMP_PY) ## unit tests only (no I/O)
 
 bench: setup ## benchmarks against a stack it starts; writes bench/results/latest.json
 	@$(PY) -m bench
+
+chaos: setup ## fault injection + saga audit on a stack it starts; writes chaos/results/latest.json
+	@$(PY) -m chaos
 
 clean: ## remove the venv, node_modules and local Azurite data
 	rm -rf $(VENV) node_modules .azurite .mypy_cache .ruff_cache .pytest_cache
