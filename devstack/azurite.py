@@ -119,6 +119,11 @@ class Azurite:
     def connection_string(self) -> str:
         return connection_string(self.ports, self.host)
 
+    @property
+    def pid(self) -> int | None:
+        """The Azurite process id while it runs."""
+        return None if self._process is None else self._process.pid
+
     def command(self) -> list[str]:
         node = shutil.which("node")
         if node is None:

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import socket
 import time
@@ -48,6 +49,7 @@ from handlers.routing import SUBSCRIPTIONS, TOPIC_NAME, Subscription
 EVENTGRID_SAMPLE_CONFIG: Final = PROJECT_ROOT / "devstack" / "eventgrid.local.json"
 # Next to Azurite's data, so the events pending delivery live and die with the data they are about.
 EVENTGRID_JOURNAL_FILE: Final = "eventgrid-journal.sqlite"
+AZURITE_RECORD_FILE: Final = "devstack-azurite.json"
 SEED_MODULE: Final = "adapters.bootstrap"
 SEED_FUNCTION: Final = "seed_catalog"
 
@@ -317,6 +319,7 @@ class LocalStack:
             where = f"{host}, blob {ports.blob}, queue {ports.queue}, table {ports.table}"
             if running_azurite(ports, host):
                 self.reused_azurite = True
+                self.azurite_location = self._own_azurite_data(ports)
                 self.report(_line("azurite", f"{where}: reusing the Azurite already running"))
             else:
                 location = None if self.config.azurite_in_memory else self._azurite_location()
@@ -326,6 +329,8 @@ class LocalStack:
                 azurite.start()
                 self.azurite = azurite
                 self.azurite_location = location
+                if location is not None:
+                    self._record_azurite(location, ports, azurite)
                 data = "in memory" if location is None else f"data in {location}"
                 self.report(_line("azurite", f"{where}; {data}"))
         try:
@@ -337,6 +342,38 @@ class LocalStack:
                 "yourself, start it with --skipApiVersionCheck"
             ) from exc
 
+    def _record_azurite(self, location: Path, ports: AzuritePorts, azurite: Azurite) -> None:
+        """Note which Azurite keeps its data in ``location``: if this process is killed, that
+        Azurite lives on, and the next ``devstack up`` reuses it -- and must then resume the
+        emulator's journal kept beside its data (``_own_azurite_data``)."""
+        record = {"blob": ports.blob, "queue": ports.queue, "table": ports.table}
+        record["pid"] = azurite.pid or 0
+        (location / AZURITE_RECORD_FILE).write_text(json.dumps(record), encoding="utf-8")
+
+    def _own_azurite_data(self, ports: AzuritePorts) -> Path | None:
+        """The data folder of a running Azurite that an earlier ``devstack up`` started on these
+        ports (its record matches and its process lives), else None."""
+        if self.config.azurite_in_memory:
+            return None
+        location = self._azurite_location()
+        try:
+            record = json.loads((location / AZURITE_RECORD_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        same_ports = [record.get(k) for k in ("blob", "queue", "table")] == [
+            ports.blob,
+            ports.queue,
+            ports.table,
+        ]
+        pid = record.get("pid")
+        if not same_ports or not isinstance(pid, int) or pid <= 0:
+            return None
+        try:
+            os.kill(pid, 0)  # signal 0: does that process still exist?
+        except OSError:
+            return None
+        return location
+
     def _azurite_location(self) -> Path:
         location = self.config.azurite_location or self.project_root / ".azurite"
         return location if location.is_absolute() else self.project_root / location
@@ -345,8 +382,9 @@ class LocalStack:
         """The emulator's journal file (see ``StackConfig.eventgrid_journal``), or None."""
         setting = self.config.eventgrid_journal
         if setting is None:
-            # Automatic: only when Azurite's data is on disk where we know it; a reused Azurite
-            # (e.g. the tests' in-memory one) gets no journal, so no file appears in the project.
+            # Automatic: only when Azurite's data is on disk where we know it (we started that
+            # Azurite, now or in an earlier run); another reused Azurite (e.g. the tests'
+            # in-memory one) gets no journal, so no file appears in the project.
             if self.azurite_location is None:
                 return None
             return self.azurite_location / EVENTGRID_JOURNAL_FILE
