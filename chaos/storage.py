@@ -2,7 +2,7 @@
 
 Row layout: ``adapters/layout.py``. Read here: every reservation's ``state`` row (including
 bookings whose 202 the harness never saw), the Rooms table's ``night|{date}|{room}`` rows (held
-room-nights, each naming its reservation) and the outbox rows not yet published.
+room-nights, each naming its reservation) and the relay's pending-publish index.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from azure.data.tables import TableServiceClient
 
-from adapters.layout import NIGHT_PREFIX, STATE_ROW, prefix_upper_bound
+from adapters.layout import NIGHT_PREFIX, PENDING_PARTITION, STATE_ROW, prefix_upper_bound
 from adapters.storage_names import (
     BILLING_TABLE,
     LOYALTY_TABLE,
@@ -61,10 +61,10 @@ class StorageReader:
         return rows
 
     def unpublished_outbox(self) -> int:
-        count = 0
-        for name in CONTEXT_TABLES:
-            table = self.service.get_table_client(name)
-            for entity in table.query_entities("Published eq false", select=["RowKey"]):
-                if str(entity["RowKey"]).startswith("evt|"):
-                    count += 1
-        return count
+        """Command commits whose events the relay has not yet settled (its pending index)."""
+        table = self.service.get_table_client(RESERVATIONS_TABLE)
+        query = "PartitionKey eq @pk"
+        pending = table.query_entities(
+            query, parameters={"pk": PENDING_PARTITION}, select=["RowKey"]
+        )
+        return sum(1 for _ in pending)
