@@ -78,7 +78,7 @@ def test_kill_9_mid_load_then_up_again_settles_every_accepted_booking(tmp_path: 
     )
     settings = tmp_path / "local.settings.json"
     settings.write_text(json.dumps(document), encoding="utf-8")
-    data, log = tmp_path / "azurite-data", tmp_path / "up.log"
+    data, log, log_again = tmp_path / "azurite-data", tmp_path / "up.log", tmp_path / "up2.log"
     api = httpx.Client(
         base_url=f"http://127.0.0.1:{host_port}/api",
         headers={"x-functions-key": KEY},
@@ -117,8 +117,8 @@ def test_kill_9_mid_load_then_up_again_settles_every_accepted_booking(tmp_path: 
             loader.join(30)
         assert len(accepted) >= 30
 
-        second = start_up(settings, data, log)
-        wait_up(api, log, second)
+        second = start_up(settings, data, log_again)
+        wait_up(api, log_again, second)
         deadline = time.monotonic() + SETTLE_WITHIN_SECONDS
         pending = list(accepted)
         while pending and time.monotonic() < deadline:
@@ -129,7 +129,9 @@ def test_kill_9_mid_load_then_up_again_settles_every_accepted_booking(tmp_path: 
             ]
             time.sleep(1.0)
         assert pending == [], f"{len(pending)} of {len(accepted)} accepted bookings never settled"
-        assert "reusing the Azurite already running" in log.read_text(errors="replace")
+        restarted = log_again.read_text(errors="replace")
+        assert "reusing the Azurite already running" in restarted
+        assert "journal" in restarted
     finally:
         stop.set()
         for process in (first, second):
