@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--phases", type=parse_phases, default=list(PHASE_ORDER))
-    parser.add_argument("--bookings", type=int, default=40, help="bookings per phase")
+    parser.add_argument("--bookings", type=int, default=60, help="bookings per phase")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--keep", action="store_true", help="keep the logs' temporary directory")
     args = parser.parse_args(argv)
