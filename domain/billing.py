@@ -285,8 +285,8 @@ class Folio(Aggregate):
             )
         )
 
-    def capture_stay(self, *, at: datetime) -> Decimal:
-        """Check-out: capture the whole stay; returns the amount."""
+    def capture_stay(self, *, at: datetime, checked_out_at: datetime | None = None) -> Decimal:
+        """Check-out (at ``checked_out_at``): capture the whole stay; returns the amount."""
         self._require_authorized("capture")
         if self.guest_id is None:
             raise InvalidTransitionError(f"folio {self.reservation_id} has no guest")
@@ -303,6 +303,7 @@ class Folio(Aggregate):
                 currency=self.currency,
                 kind="stay",
                 nights=self.nights,
+                checked_out_at=checked_out_at or at,
             )
         )
         return self.total

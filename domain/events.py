@@ -151,12 +151,27 @@ class PaymentDeclined(DomainEvent):
     reason: Literal["payment_declined"] = "payment_declined"
 
 
+def _checked_out_at_from_v1(payload: dict[str, Any]) -> dict[str, Any]:
+    # v1 had no check-out time: the capture's own time is the closest it knew.
+    checked_out_at = payload.get("occurredAt") if payload.get("kind") == "stay" else None
+    return {**payload, "checkedOutAt": checked_out_at}
+
+
 class PaymentCaptured(DomainEvent):
     guest_id: str
     amount: Decimal
     currency: str
     kind: Literal["stay", "cancellation_fee"]
     nights: int
+    # v2: when the guest checked out (stays only). Loyalty rates stays in check-out order, which
+    # the order captures are delivered in need not follow.
+    checked_out_at: datetime | None = None
+
+    CURRENT_VERSION: ClassVar[int] = 2
+    schema_version: int = 2
+    upcasters: ClassVar[Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+        1: _checked_out_at_from_v1
+    }
 
 
 class PaymentVoided(DomainEvent):
@@ -168,6 +183,17 @@ class PaymentVoided(DomainEvent):
 
 
 class LoyaltyPointsAwarded(DomainEvent):
+    guest_id: str
+    points: int
+    tier: str
+    total_points: int
+    total_nights: int
+
+
+class LoyaltyPointsAdjusted(DomainEvent):
+    """A stay's points re-rated because an earlier stay's capture arrived after it: its tier
+    (hence multiplier) was too low. ``points`` is the change."""
+
     guest_id: str
     points: int
     tier: str
@@ -190,6 +216,7 @@ EVENT_CLASSES: tuple[type[DomainEvent], ...] = (
     PaymentCaptured,
     PaymentVoided,
     LoyaltyPointsAwarded,
+    LoyaltyPointsAdjusted,
 )
 EVENT_REGISTRY: Mapping[str, type[DomainEvent]] = {cls.event_type(): cls for cls in EVENT_CLASSES}
 

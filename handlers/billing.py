@@ -143,7 +143,7 @@ def decide_capture(
         authorization_id=current.authorization_id,
         amount=current.total,
     )
-    current.capture_stay(at=ports.clock())
+    current.capture_stay(at=ports.clock(), checked_out_at=event.occurred_at)
     return Change(current)
 
 

@@ -44,6 +44,7 @@ def decide_award(
         amount=event.amount,
         nights=event.nights,
         at=ports.clock(),
+        checked_out_at=event.checked_out_at,
     )
     return Change(account)
 

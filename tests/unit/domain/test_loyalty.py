@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from domain.events import LoyaltyPointsAwarded
-from domain.loyalty import LoyaltyAccount, points_for, tier_for
+from domain.events import LoyaltyPointsAdjusted, LoyaltyPointsAwarded
+from domain.loyalty import RECENT_STAYS, LoyaltyAccount, points_for, tier_for
 
 T0 = datetime(2031, 4, 1, 12, 0, tzinfo=UTC)
 
@@ -95,4 +95,44 @@ def test_an_account_stays_small_whatever_the_number_of_stays() -> None:
             at=datetime(2031, 1, 1, tzinfo=UTC),
         )
         account.clear_events()
-    assert len(account.model_dump_json()) < 300
+    assert len(account.recent_stays) == RECENT_STAYS
+    assert len(account.model_dump_json()) < 8 * 1024  # one small entity, far below 64 KiB
+
+
+def _stay(account: LoyaltyAccount, rid: str, nights: int, amount: str, minute: int) -> int:
+    return account.award_stay(
+        reservation_id=rid,
+        hotel_id="h",
+        amount=Decimal(amount),
+        nights=nights,
+        at=datetime(2031, 2, 1, tzinfo=UTC),
+        checked_out_at=datetime(2031, 1, 1, 0, minute, tzinfo=UTC),
+    )
+
+
+def test_a_stay_awarded_late_is_rated_in_check_out_order_and_rerates_later_ones() -> None:
+    in_order, late = LoyaltyAccount(guest_id="g"), LoyaltyAccount(guest_id="g")
+    _stay(in_order, "r-1", 10, "950.00", minute=1)  # Member
+    _stay(in_order, "r-2", 1, "95.00", minute=2)  # Silver: 118
+    assert _stay(late, "r-2", 1, "95.00", minute=2) == 95  # arrives first: Member, for now
+    late.clear_events()
+    assert _stay(late, "r-1", 10, "950.00", minute=1) == 950
+    assert (late.points, late.nights, late.tier) == (in_order.points, in_order.nights, "Silver")
+    awarded, adjusted = late.pending_events
+    assert isinstance(awarded, LoyaltyPointsAwarded)
+    assert (awarded.reservation_id, awarded.points, awarded.tier) == ("r-1", 950, "Member")
+    assert isinstance(adjusted, LoyaltyPointsAdjusted)
+    assert (adjusted.reservation_id, adjusted.points, adjusted.tier) == ("r-2", 23, "Silver")
+    assert adjusted.total_points == 1068
+
+
+def test_a_stay_older_than_every_remembered_one_is_rated_at_the_tier_it_finds() -> None:
+    account = LoyaltyAccount(guest_id="g")
+    for number in range(RECENT_STAYS):
+        _stay(account, f"r-{number + 10:03d}", 1, "10.00", minute=number + 10)
+    before, tier = account.points, account.tier
+    account.clear_events()
+    # Checked out before all of them, but what came between may be forgotten: no re-rating.
+    assert _stay(account, "r-000", 1, "10.00", minute=0) == points_for(Decimal("10.00"), tier)
+    assert account.points == before + points_for(Decimal("10.00"), tier)
+    assert [type(e) for e in account.pending_events] == [LoyaltyPointsAwarded]
