@@ -17,6 +17,7 @@ from domain.events import (
     EVENT_CLASSES,
     DomainEvent,
     PaymentAuthorized,
+    PaymentCaptured,
     ReservationRequested,
     parse_event,
 )
@@ -129,3 +130,25 @@ def test_older_payloads_are_upcast_before_validation(monkeypatch: pytest.MonkeyP
     assert (event.first_name, event.last_name, event.schema_version) == ("Ada", "Lovelace", 2)
     current = event.to_data()
     assert parse_event("Hotel.GuestNoted", current) == event
+
+
+def test_a_v1_payment_captured_takes_its_capture_time_as_the_check_out_time() -> None:
+    v1 = {
+        "schemaVersion": 1,
+        "reservationId": "r-1",
+        "hotelId": "h",
+        "occurredAt": "2031-05-04T10:00:00Z",
+        "guestId": "g-1",
+        "amount": "360.00",
+        "currency": "EUR",
+        "kind": "stay",
+        "nights": 3,
+    }
+    event = parse_event("Hotel.PaymentCaptured", v1)
+    assert isinstance(event, PaymentCaptured)
+    assert event.schema_version == 2
+    assert event.checked_out_at == event.occurred_at
+    fee = parse_event("Hotel.PaymentCaptured", {**v1, "kind": "cancellation_fee", "nights": 1})
+    assert isinstance(fee, PaymentCaptured)
+    assert fee.checked_out_at is None
+    assert parse_event("Hotel.PaymentCaptured", event.to_data()) == event
