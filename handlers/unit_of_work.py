@@ -29,6 +29,7 @@ from datetime import date
 from typing import Any, Generic, Protocol, TypeVar
 
 from domain.aggregate import Aggregate
+from domain.errors import ConcurrencyError
 from domain.events import DomainEvent
 from domain.rooms import RoomAllocation
 from handlers.outbox import publish_command
@@ -200,6 +201,18 @@ def react(reaction: Reaction[E, A], event: E, ports: Ports) -> None:
         slot.mark_republished(marker)
 
 
+def _forget_lost_intent(intent: PendingPublish, change: Change[Any], ports: Ports) -> None:
+    """After a lost race, settle the intent unless the commit at its version is this one's own
+    (a retried request whose first answer was lost): then the relay must publish it."""
+    ours = {event.event_id for event in change.aggregate.pending_events}
+    try:
+        found = ports.outbox.committed_events(intent)
+        if found is None or not ours & {str(event.get("id")) for event in found}:
+            ports.outbox.settle(intent)
+    except Exception:  # the relay settles it later either way
+        log.warning("could not settle intent %s after a conflict", intent.row_key, exc_info=True)
+
+
 def execute(
     slot: Slot[A],
     decide: Callable[[A | None], Change[A] | None],
@@ -224,9 +237,11 @@ def execute(
             reservation_id=reservation_id,
             version=change.aggregate.version + 1,
         )
-        # On ConcurrencyError the intent stays: the commit may have happened with its answer
-        # lost (a retried request); the relay looks and settles it either way.
-        entries = slot.commit(change, marker=None)
+        try:
+            entries = slot.commit(change, marker=None)
+        except ConcurrencyError:
+            _forget_lost_intent(intent, change, ports)
+            raise
         return change.aggregate, entries, intent
 
     aggregate, entries, intent = retry_on_conflict(attempt)

@@ -5,19 +5,19 @@ from __future__ import annotations
 import dataclasses
 import threading
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from adapters.memory import InMemoryPublisher, PublishFailedError
-from domain.errors import IdempotencyKeyReusedError
+from domain.errors import ConcurrencyError, IdempotencyKeyReusedError
 from domain.events import GuestCheckedOut
 from domain.reservation import Reservation
 from handlers.dispatch import dispatch
 from handlers.outbox import SETTLE_AFTER, relay_outbox
-from handlers.ports import PaymentMethodVault, Ports
+from handlers.ports import OutboxEntry, PaymentMethodVault, Ports
 from handlers.reactions import REACTIONS
 from handlers.reservations import (
     check_in,
@@ -26,6 +26,7 @@ from handlers.reservations import (
     request_reservation,
 )
 from handlers.routing import SUBSCRIPTIONS
+from handlers.unit_of_work import Change, RepositorySlot, execute
 from tests.unit.handlers.harness import Bus, Clock, book, command, gateway, types_of
 
 
@@ -228,3 +229,67 @@ def test_concurrent_requests_with_one_key_charge_the_accepted_request_token(
     bus.run()
     status = get_reservation(reservation.reservation_id, ports).status
     assert status == ("Confirmed" if token == "tok_visa" else "Rejected")
+
+
+FAR = datetime(2999, 1, 1, tzinfo=UTC)
+
+
+def _confirmed(ports: Ports, bus: Bus) -> str:
+    reservation = book(ports)
+    bus.run()
+    return reservation.reservation_id
+
+
+def test_a_command_that_loses_a_race_leaves_no_intent_behind(ports: Ports, bus: Bus) -> None:
+    rid = _confirmed(ports, bus)
+    stale = ports.reservations.get(rid)
+    winner = ports.reservations.get(rid)
+    assert stale is not None
+    assert winner is not None
+    winner.check_in_guest(at=ports.clock())
+    ports.reservations.save(rid, winner)  # someone else commits that version first
+    decisions = iter([stale])
+
+    def decide(current: Reservation | None) -> Change[Reservation] | None:
+        mine = next(decisions, None)
+        if mine is None:
+            return None  # the retry, on fresh state: nothing left to do
+        mine.cancel(at=ports.clock())
+        return Change(mine)
+
+    slot = RepositorySlot(ports.reservations, rid, "reservations")
+    assert execute(slot, decide, ports, reservation_id=rid)[1] is False
+    assert ports.outbox.pending(created_before=FAR, limit=10) == []
+
+
+@dataclasses.dataclass(frozen=True)
+class AnswerLostSlot(RepositorySlot[Reservation]):
+    """Commits, then reports a conflict: a retried request whose first answer was lost."""
+
+    def commit(self, change: Change[Reservation], *, marker: str | None) -> list[OutboxEntry]:
+        pending = change.aggregate.pending_events
+        super().commit(change, marker=marker)
+        change.aggregate._pending_events.extend(pending)  # as the caller still sees it
+        raise ConcurrencyError("the commit's answer was lost")
+
+
+def test_a_commit_whose_answer_was_lost_is_published_by_the_relay(
+    ports: Ports, bus: Bus, clock: Clock
+) -> None:
+    rid = _confirmed(ports, bus)
+    calls = iter([True])
+
+    def decide(current: Reservation | None) -> Change[Reservation] | None:
+        assert current is not None
+        if not next(calls, False):
+            return None
+        current.check_in_guest(at=ports.clock())
+        return Change(current)
+
+    slot = AnswerLostSlot(ports.reservations, rid, "reservations")
+    execute(slot, decide, ports, reservation_id=rid)  # the retry finds nothing left to do
+    assert get_reservation(rid, ports).status == "CheckedIn"
+    assert len(ports.outbox.pending(created_before=FAR, limit=10)) == 1  # kept for the relay
+    clock.advance(SETTLE_AFTER + timedelta(seconds=1))
+    assert relay_outbox(ports) == 1
+    assert publisher(ports).published[-1]["type"] == "Hotel.GuestCheckedIn"
