@@ -14,6 +14,7 @@ from azure.core.credentials import TokenCredential
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
+from adapters.azure_tables import AzureTableStore, StorageTransactionCounter
 from adapters.connection import expand_connection_string
 from adapters.deadletters import BlobDeadLetterStore
 from adapters.eventgrid import EventGridPublisher
@@ -28,9 +29,8 @@ from adapters.storage_names import (
     RESERVATIONS_TABLE,
     ROOMS_TABLE,
 )
+from adapters.table_catalog import TableCatalog
 from adapters.tables import (
-    StorageTransactionCounter,
-    TableCatalog,
     TableIdempotencyKeys,
     TableOutbox,
     TablePaymentMethodVault,
@@ -108,28 +108,19 @@ def build_ports(
     """Every port on Azure; pass a ``counter`` to count storage round trips (``make bench``)."""
     counter = counter or PROCESS_STORAGE_COUNTER
     storage = clients or build_storage_clients(settings)
-    service = storage.tables
-    table = service.get_table_client
+    store = AzureTableStore(storage.tables, counter=counter)
     return Ports(
-        reservations=TableRepository(
-            table(RESERVATIONS_TABLE), Reservation, context=RESERVATIONS, counter=counter
-        ),
-        folios=TableRepository(table(BILLING_TABLE), Folio, context=BILLING, counter=counter),
-        loyalty=TableRepository(
-            table(LOYALTY_TABLE), LoyaltyAccount, context=LOYALTY, counter=counter
-        ),
-        inventory=TableRoomInventory(table(ROOMS_TABLE), counter=counter),
-        outbox=TableOutbox(
-            {context: table(name) for context, name in CONTEXT_TABLES.items()},
-            counter=counter,
-            clock=clock,
-        ),
+        reservations=TableRepository(store, RESERVATIONS_TABLE, Reservation, context=RESERVATIONS),
+        folios=TableRepository(store, BILLING_TABLE, Folio, context=BILLING),
+        loyalty=TableRepository(store, LOYALTY_TABLE, LoyaltyAccount, context=LOYALTY),
+        inventory=TableRoomInventory(store, ROOMS_TABLE),
+        outbox=TableOutbox(store, CONTEXT_TABLES, clock=clock),
         publisher=EventGridPublisher(
             str(settings.eventgrid_topic_endpoint), key=settings.eventgrid_topic_key
         ),
-        catalog=TableCatalog(table(CATALOG_TABLE), counter=counter),
-        vault=TablePaymentMethodVault(table(PAYMENT_METHODS_TABLE), counter=counter),
-        idempotency=TableIdempotencyKeys(table(RESERVATIONS_TABLE), counter=counter),
+        catalog=TableCatalog(store, CATALOG_TABLE),
+        vault=TablePaymentMethodVault(store, PAYMENT_METHODS_TABLE),
+        idempotency=TableIdempotencyKeys(store, RESERVATIONS_TABLE),
         gateway=SandboxPaymentGateway(),
         clock=clock,
         dead_letters=BlobDeadLetterStore(storage.blobs),
@@ -141,6 +132,5 @@ def seed_catalog(connection_string: str, hotels: Iterable[Hotel] = DEMO_CATALOG)
     conn = expand_connection_string(connection_string)
     with TableServiceClient.from_connection_string(conn) as service:
         service.create_table_if_not_exists(CATALOG_TABLE)
-        TableCatalog(
-            service.get_table_client(CATALOG_TABLE), counter=StorageTransactionCounter()
-        ).seed_catalog(hotels)
+        store = AzureTableStore(service, counter=StorageTransactionCounter())
+        TableCatalog(store, CATALOG_TABLE).seed_catalog(hotels)

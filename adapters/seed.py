@@ -14,9 +14,10 @@ import sys
 from azure.data.tables import TableServiceClient
 from azure.identity import DefaultAzureCredential
 
+from adapters.azure_tables import AzureTableStore, StorageTransactionCounter
 from adapters.bootstrap import seed_catalog
 from adapters.storage_names import CATALOG_TABLE
-from adapters.tables import StorageTransactionCounter, TableCatalog
+from adapters.table_catalog import TableCatalog
 from domain.catalog import DEMO_CATALOG
 
 
@@ -30,9 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.table_endpoint:
         with TableServiceClient(args.table_endpoint, credential=DefaultAzureCredential()) as svc:
             svc.create_table_if_not_exists(CATALOG_TABLE)
-            catalog = TableCatalog(
-                svc.get_table_client(CATALOG_TABLE), counter=StorageTransactionCounter()
-            )
+            store = AzureTableStore(svc, counter=StorageTransactionCounter())
+            catalog = TableCatalog(store, CATALOG_TABLE)
             catalog.seed_catalog(DEMO_CATALOG)
         where = args.table_endpoint
     else:

@@ -14,12 +14,12 @@ from decimal import Decimal
 import pytest
 
 from adapters.bootstrap import build_ports
-from adapters.memory import InMemoryPublisher
 from adapters.settings import Settings
 from domain.events import PaymentCaptured
 from handlers.dispatch import dispatch
 from handlers.loyalty import loyalty_view
 from tests.port_suites.support import unique
+from tests.support.memory_ports import InMemoryPublisher
 
 pytestmark = pytest.mark.integration
 

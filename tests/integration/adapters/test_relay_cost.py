@@ -9,14 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from azure.data.tables import TableClient, TableServiceClient
+from azure.data.tables import TableServiceClient
 
+from adapters.azure_tables import AzureTableStore, StorageTransactionCounter
 from adapters.cloudevents import to_cloudevent
 from adapters.layout import outbox_row_key
-from adapters.memory import InMemoryPublisher, build_memory_ports
-from adapters.tables import StorageTransactionCounter, TableOutbox, TableRepository
+from adapters.tables import TableOutbox, TableRepository
 from handlers.outbox import SETTLE_AFTER, relay_outbox
 from tests.port_suites.support import Tally, unique
+from tests.support.memory_ports import InMemoryPublisher, build_memory_ports
 
 pytestmark = pytest.mark.integration
 
@@ -25,19 +26,24 @@ PENDING = 3
 
 
 @pytest.fixture
-def reservations_table(storage_connection_string: str) -> Iterator[TableClient]:
+def reservations_table(
+    storage_connection_string: str,
+) -> Iterator[tuple[TableServiceClient, str]]:
     name = "Relay" + unique("t").replace("-", "")[:20]
     with TableServiceClient.from_connection_string(storage_connection_string) as service:
-        table = service.create_table(name)
-        yield table
+        service.create_table(name)
+        yield service, name
         service.delete_table(name)
 
 
 def test_a_relay_tick_reads_only_the_pending_rows_whatever_the_history(
-    reservations_table: TableClient,
+    reservations_table: tuple[TableServiceClient, str],
 ) -> None:
     setup_counter = StorageTransactionCounter()
-    repo = TableRepository(reservations_table, Tally, context="reservations", counter=setup_counter)
+    service, table = reservations_table
+    setup_store = AzureTableStore(service, counter=setup_counter)
+    repo = TableRepository(setup_store, table, Tally, context="reservations")
+    client = service.get_table_client(table)
 
     # The history: each settled reservation's state and its two published events, as a save
     # writes them. The relay must not care how much of it there is, nor how it is partitioned,
@@ -69,19 +75,17 @@ def test_a_relay_tick_reads_only_the_pending_rows_whatever_the_history(
                         },
                     )
                 )
-        reservations_table.submit_transaction(operations[:100])
+        client.submit_transaction(operations[:100])
         if operations[100:]:
-            reservations_table.submit_transaction(operations[100:])
+            client.submit_transaction(operations[100:])
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(settled_batch, range(0, SETTLED, 50)))
-    stored = sum(1 for _ in reservations_table.query_entities("", select=["RowKey"]))
+    stored = sum(1 for _ in client.query_entities("", select=["RowKey"]))
     assert stored == SETTLED * 3
 
     now = datetime.now(UTC)
-    outbox = TableOutbox(
-        {"reservations": reservations_table}, counter=setup_counter, clock=lambda: now
-    )
+    outbox = TableOutbox(setup_store, {"reservations": table}, clock=lambda: now)
     pending_ids = []
     for _ in range(PENDING):  # committed, but the process died before publishing
         key = unique("pending")
@@ -95,7 +99,7 @@ def test_a_relay_tick_reads_only_the_pending_rows_whatever_the_history(
     ports = dataclasses.replace(
         build_memory_ports(lambda: later),
         outbox=TableOutbox(
-            {"reservations": reservations_table}, counter=counter, clock=lambda: later
+            AzureTableStore(service, counter=counter), {"reservations": table}, clock=lambda: later
         ),
         publisher=InMemoryPublisher(),
     )

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from azure.data.tables import TableClient, TableServiceClient
+from azure.data.tables import TableServiceClient
 
-from adapters.tables import StorageTransactionCounter, TableCatalog
+from adapters.azure_tables import AzureTableStore, StorageTransactionCounter
+from adapters.table_catalog import TableCatalog
 from domain.catalog import Hotel, RoomType
 
 pytestmark = pytest.mark.integration
@@ -24,23 +27,32 @@ def a_hotel(hotel_id: str) -> Hotel:
     return Hotel(hotel_id, "Late Hotel", "EUR", {"STD": std})
 
 
+@dataclass(frozen=True)
+class Table:
+    service: TableServiceClient
+    name: str
+
+    def catalog(self, counter: StorageTransactionCounter, **options: Any) -> TableCatalog:
+        return TableCatalog(AzureTableStore(self.service, counter=counter), self.name, **options)
+
+
 @pytest.fixture
-def table(storage_connection_string: str) -> Iterator[TableClient]:
+def table(storage_connection_string: str) -> Iterator[Table]:
     with TableServiceClient.from_connection_string(storage_connection_string) as service:
         name = f"catalog{uuid.uuid4().hex[:12]}"
         service.create_table(name)
-        yield service.get_table_client(name)
+        yield Table(service, name)
         service.delete_table(name)
 
 
-def seed(table: TableClient, *hotels: Hotel) -> None:
+def seed(table: Table, *hotels: Hotel) -> None:
     """As the seed script does: through its own catalog instance (another process)."""
-    TableCatalog(table, counter=StorageTransactionCounter()).seed_catalog(hotels)
+    table.catalog(StorageTransactionCounter()).seed_catalog(hotels)
 
 
-def test_a_read_before_the_seed_is_not_kept(table: TableClient) -> None:
+def test_a_read_before_the_seed_is_not_kept(table: Table) -> None:
     counter = StorageTransactionCounter()
-    worker = TableCatalog(table, counter=counter)
+    worker = table.catalog(counter)
     assert worker.get("late-hotel") is None
     assert worker.hotels() == []
 
@@ -53,11 +65,11 @@ def test_a_read_before_the_seed_is_not_kept(table: TableClient) -> None:
     assert counter.count == reads  # cached once there is something to cache
 
 
-def test_a_hotel_seeded_later_is_found_after_the_refresh_interval(table: TableClient) -> None:
+def test_a_hotel_seeded_later_is_found_after_the_refresh_interval(table: Table) -> None:
     seed(table, a_hotel("first"))
     counter = StorageTransactionCounter()
-    patient = TableCatalog(table, counter=counter)  # the default interval: 30 s
-    eager = TableCatalog(table, counter=StorageTransactionCounter(), refresh_after=timedelta(0))
+    patient = table.catalog(counter)  # the default interval: 30 s
+    eager = table.catalog(StorageTransactionCounter(), refresh_after=timedelta(0))
     assert patient.get("first") == a_hotel("first")
     assert eager.get("first") == a_hotel("first")
 

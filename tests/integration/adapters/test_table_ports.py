@@ -9,12 +9,12 @@ from typing import TypeVar
 import pytest
 from azure.data.tables import TableServiceClient
 
+from adapters.azure_tables import AzureTableStore, StorageTransactionCounter
 from adapters.bootstrap import CONTEXT_TABLES, build_ports, seed_catalog
 from adapters.settings import Settings
 from adapters.storage_names import CATALOG_TABLE, PAYMENT_METHODS_TABLE, ROOMS_TABLE
+from adapters.table_catalog import TableCatalog
 from adapters.tables import (
-    StorageTransactionCounter,
-    TableCatalog,
     TableIdempotencyKeys,
     TableOutbox,
     TablePaymentMethodVault,
@@ -46,32 +46,27 @@ A = TypeVar("A", bound=Aggregate)
 
 class TableFactory:
     def __init__(self, service: TableServiceClient, counter: StorageTransactionCounter) -> None:
-        self.service = service
+        self.store = AzureTableStore(service, counter=counter)
         self.counter = counter
 
     def repository(self, aggregate_type: type[A], context: str) -> Repository[A]:
-        table = self.service.get_table_client(CONTEXT_TABLES[context])
-        return TableRepository(table, aggregate_type, context=context, counter=self.counter)
+        return TableRepository(self.store, CONTEXT_TABLES[context], aggregate_type, context=context)
 
     def inventory(self) -> RoomInventory:
-        return TableRoomInventory(self.service.get_table_client(ROOMS_TABLE), counter=self.counter)
+        return TableRoomInventory(self.store, ROOMS_TABLE)
 
     def outbox(self) -> Outbox:
-        tables = {ctx: self.service.get_table_client(n) for ctx, n in CONTEXT_TABLES.items()}
-        return TableOutbox(tables, counter=self.counter)
+        return TableOutbox(self.store, CONTEXT_TABLES)
 
     def vault(self) -> PaymentMethodVault:
-        table = self.service.get_table_client(PAYMENT_METHODS_TABLE)
-        return TablePaymentMethodVault(table, counter=self.counter)
+        return TablePaymentMethodVault(self.store, PAYMENT_METHODS_TABLE)
 
     def idempotency(self) -> IdempotencyKeys:
-        table = self.service.get_table_client(CONTEXT_TABLES["reservations"])
-        return TableIdempotencyKeys(table, counter=self.counter)
+        return TableIdempotencyKeys(self.store, CONTEXT_TABLES["reservations"])
 
     def seeded_catalog(self, hotels: Sequence[Hotel]) -> Catalog:
-        table = self.service.get_table_client(CATALOG_TABLE)
-        TableCatalog(table, counter=self.counter).seed_catalog(hotels)
-        return TableCatalog(table, counter=self.counter)
+        TableCatalog(self.store, CATALOG_TABLE).seed_catalog(hotels)
+        return TableCatalog(self.store, CATALOG_TABLE)
 
 
 @pytest.fixture(scope="session")
@@ -128,7 +123,7 @@ def test_the_catalog_is_read_once_then_cached(
     seed_catalog(storage_connection_string)
     seed_catalog(storage_connection_string)
     counter = StorageTransactionCounter()
-    catalog = TableCatalog(table_service.get_table_client(CATALOG_TABLE), counter=counter)
+    catalog = TableCatalog(AzureTableStore(table_service, counter=counter), CATALOG_TABLE)
     for hotel in DEMO_CATALOG:
         assert catalog.get(hotel.hotel_id) == hotel
     catalog.hotels()

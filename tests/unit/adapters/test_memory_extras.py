@@ -11,16 +11,11 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from adapters.cloudevents import to_cloudevent
 from adapters.eventgrid import cloudevent_from_json
-from adapters.memory import (
-    InMemoryPublisher,
-    PublishFailedError,
-    SandboxPaymentGateway,
-    build_memory_ports,
-)
-from adapters.payments import IdempotencyKeyMismatchError
+from adapters.payments import IdempotencyKeyMismatchError, SandboxPaymentGateway
 from adapters.settings import Settings, SettingsError
 from domain.catalog import DEMO_CATALOG
 from domain.events import ReservationRejected
+from tests.support.memory_ports import InMemoryPublisher, PublishFailedError, build_memory_ports
 
 EVENT = ReservationRejected(
     reservation_id="r-1",
@@ -148,7 +143,9 @@ def test_the_fake_publisher_records_and_fails_on_demand() -> None:
 def test_memory_ports_use_the_demo_catalog_and_the_given_clock() -> None:
     moment = datetime(2031, 1, 1, tzinfo=UTC)
     ports = build_memory_ports(clock=lambda: moment)
-    assert ports.catalog.hotels() == list(DEMO_CATALOG)
+    assert sorted(ports.catalog.hotels(), key=lambda h: h.hotel_id) == sorted(
+        DEMO_CATALOG, key=lambda h: h.hotel_id
+    )
     assert ports.clock() == moment
     assert isinstance(ports.publisher, InMemoryPublisher)
 

@@ -1,4 +1,5 @@
-"""The in-memory fakes pass the same port suites as the Table adapters."""
+"""The storage adapters pass the port suites on the in-memory table store, as they do on Azurite
+(tests/integration/adapters/test_table_ports.py): one implementation, two stores."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import TypeVar
 
 import pytest
 
-from adapters.memory import (
-    InMemoryCatalog,
-    InMemoryIdempotencyKeys,
-    InMemoryOutbox,
-    InMemoryPaymentMethodVault,
-    InMemoryRepository,
-    InMemoryRoomInventory,
+from adapters.bootstrap import CONTEXT_TABLES
+from adapters.storage_names import PAYMENT_METHODS_TABLE, RESERVATIONS_TABLE, ROOMS_TABLE
+from adapters.tables import (
+    TableIdempotencyKeys,
+    TableOutbox,
+    TablePaymentMethodVault,
+    TableRepository,
+    TableRoomInventory,
 )
 from domain.aggregate import Aggregate
 from domain.catalog import Hotel
@@ -31,41 +33,33 @@ from tests.port_suites.inventory import RoomInventoryContract
 from tests.port_suites.outbox import IdempotencyKeysContract, OutboxContract
 from tests.port_suites.repository import RepositoryContract
 from tests.port_suites.vault import PaymentMethodVaultContract
+from tests.support.memory_ports import seeded_catalog
+from tests.support.memory_tables import MemoryTableStore
 
 A = TypeVar("A", bound=Aggregate)
 
 
 class MemoryFactory:
     def __init__(self) -> None:
-        self._outbox = InMemoryOutbox()
-        self._repositories: dict[str, object] = {}
-        self._inventory = InMemoryRoomInventory(outbox=self._outbox)
-        self._vault = InMemoryPaymentMethodVault()
-        self._idempotency = InMemoryIdempotencyKeys()
+        self.store = MemoryTableStore()
 
     def repository(self, aggregate_type: type[A], context: str) -> Repository[A]:
-        # One store per context, as the app has (repositories share the outbox).
-        existing = self._repositories.get(context)
-        if isinstance(existing, InMemoryRepository) and existing.aggregate_type is aggregate_type:
-            return existing
-        repo = InMemoryRepository(aggregate_type, context=context, outbox=self._outbox)
-        self._repositories[context] = repo
-        return repo
+        return TableRepository(self.store, CONTEXT_TABLES[context], aggregate_type, context=context)
 
     def inventory(self) -> RoomInventory:
-        return self._inventory
+        return TableRoomInventory(self.store, ROOMS_TABLE)
 
     def outbox(self) -> Outbox:
-        return self._outbox
+        return TableOutbox(self.store, CONTEXT_TABLES)
 
     def vault(self) -> PaymentMethodVault:
-        return self._vault
+        return TablePaymentMethodVault(self.store, PAYMENT_METHODS_TABLE)
 
     def idempotency(self) -> IdempotencyKeys:
-        return self._idempotency
+        return TableIdempotencyKeys(self.store, RESERVATIONS_TABLE)
 
     def seeded_catalog(self, hotels: Sequence[Hotel]) -> Catalog:
-        return InMemoryCatalog(hotels)
+        return seeded_catalog(self.store, hotels)
 
 
 @pytest.fixture

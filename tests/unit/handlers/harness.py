@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from adapters.memory import InMemoryPublisher, build_memory_ports
 from adapters.payments import SandboxPaymentGateway
 from domain.reservation import Reservation
 from handlers.commands import RequestReservation
@@ -18,6 +17,7 @@ from handlers.dispatch import dispatch
 from handlers.ports import Ports
 from handlers.reservations import request_reservation
 from handlers.routing import SUBSCRIPTIONS
+from tests.support.memory_ports import InMemoryPublisher, build_memory_ports
 
 NOW = datetime(2031, 4, 1, 12, 0, tzinfo=UTC)
 
@@ -47,6 +47,9 @@ class Bus:
     ports: Ports
     cursor: int = 0
     delivered: list[Delivery] = field(default_factory=list)
+    # Time that passes before each delivery, as it does in Event Grid: without it every event of
+    # a story has the same time, and a reservation's stream (ordered by time) has no order.
+    tick: timedelta | None = None
 
     @property
     def publisher(self) -> InMemoryPublisher:
@@ -60,6 +63,8 @@ class Bus:
         return [delivery for ce in fresh for delivery in deliveries_of(ce)]
 
     def deliver(self, delivery: Delivery) -> None:
+        if self.tick is not None and isinstance(self.ports.clock, Clock):
+            self.ports.clock.advance(self.tick)
         subscription, cloudevent = delivery
         self.delivered.append(delivery)
         dispatch(subscription, cloudevent["type"], cloudevent["data"], self.ports)

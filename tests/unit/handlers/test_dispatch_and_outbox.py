@@ -4,13 +4,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from adapters.memory import InMemoryPublisher
 from domain.errors import EventSchemaError, UnknownEventTypeError
 from domain.events import ReservationRequested
 from handlers.dispatch import HANDLERS, dispatch
 from handlers.outbox import SETTLE_AFTER, relay_outbox
 from handlers.ports import Ports
 from handlers.routing import SUBSCRIPTIONS
+from tests.support.memory_ports import InMemoryPublisher
 from tests.unit.handlers.harness import Bus, Clock, book
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from adapters.memory import InMemoryPublisher
 from domain.errors import InvalidTransitionError
 from handlers import billing
 from handlers.loyalty import loyalty_view
@@ -20,6 +19,7 @@ from handlers.reservations import (
     get_reservation,
     reservation_events,
 )
+from tests.support.memory_ports import InMemoryPublisher
 from tests.unit.handlers.harness import (
     Bus,
     Clock,
@@ -31,6 +31,12 @@ from tests.unit.handlers.harness import (
 )
 
 MAY_1, MAY_2, MAY_3 = date(2031, 5, 1), date(2031, 5, 2), date(2031, 5, 3)
+
+
+@pytest.fixture
+def bus(ports: Ports) -> Bus:
+    """Time passes between deliveries here, so each story's stream has its order."""
+    return Bus(ports, tick=timedelta(milliseconds=1))
 
 
 def snapshot(ports: Ports, reservation_ids: list[str]) -> dict[str, Any]:

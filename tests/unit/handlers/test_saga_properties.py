@@ -40,7 +40,6 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from adapters.memory import InMemoryPublisher, PublishFailedError
 from adapters.payments import authorization_id_for
 from domain.errors import IdempotencyKeyReusedError, InvalidTransitionError, ValidationError
 from domain.events import PaymentCaptured, ReservationRequested
@@ -60,6 +59,7 @@ from handlers.reservations import (
     request_reservation,
     reservation_events,
 )
+from tests.support.memory_ports import InMemoryPublisher, PublishFailedError
 from tests.unit.handlers.harness import (
     NOW,
     Bus,

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from adapters.memory import InMemoryPublisher, PublishFailedError
 from domain.errors import ConcurrencyError, IdempotencyKeyReusedError
 from domain.events import GuestCheckedOut
 from domain.reservation import Reservation
@@ -27,6 +26,7 @@ from handlers.reservations import (
 )
 from handlers.routing import SUBSCRIPTIONS
 from handlers.unit_of_work import Change, RepositorySlot, execute
+from tests.support.memory_ports import InMemoryPublisher, PublishFailedError, build_memory_ports
 from tests.unit.handlers.harness import Bus, Clock, book, command, gateway, types_of
 
 
@@ -167,7 +167,7 @@ def test_concurrent_duplicate_check_out_deliveries_capture_once(ports: Ports, bu
 
 
 def test_reservation_ids_are_random_whatever_the_idempotency_key(ports: Ports) -> None:
-    other = Ports(**{**ports.__dict__, "idempotency": type(ports.idempotency)()})
+    other = build_memory_ports(ports.clock)
     first, _ = request_reservation(command(), idempotency_key="order-1", ports=ports)
     second, _ = request_reservation(command(), idempotency_key="order-1", ports=other)
     assert first.reservation_id != second.reservation_id  # not derived from the key
