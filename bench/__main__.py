@@ -24,8 +24,9 @@ from typing import Any
 import httpx
 
 from devstack.azurite import PROJECT_ROOT, Azurite, AzuritePorts, ensure_resources, free_port
+from devstack.seed import app_seed_hook
 from devstack.settings import SAMPLE_FILE, StackConfig, read_values
-from devstack.stack import LocalStack, app_seed_hook
+from devstack.stack import LocalStack
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "latest.json"
 FUNCTION_KEY = "bench-function-key"

@@ -31,8 +31,8 @@ import httpx
 from adapters.bootstrap import seed_catalog
 from devstack.azurite import PROJECT_ROOT, Azurite, AzuritePorts, ensure_resources, free_port
 from devstack.eventgrid.config import ConfigError, parse_config
+from devstack.eventgrid_subscriptions import eventgrid_config
 from devstack.settings import SAMPLE_FILE, StackConfig, read_values
-from devstack.stack import eventgrid_config
 from handlers.routing import SUBSCRIPTIONS
 
 FUNCTION_KEY: Final = "chaos-function-key"

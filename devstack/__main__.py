@@ -4,10 +4,10 @@ Commands:
 
 - ``up [--settings FILE] [--azurite-location DIR | --in-memory] [--log-level LEVEL]``: creates
   local.settings.json from the sample if it is missing (default settings file only), starts
-  Azurite (or reuses a running one), seeds the demo catalog if the app provides
-  ``adapters.bootstrap.seed_catalog``, the Functions host and the Event Grid emulator; prints a
-  banner; Ctrl-C (SIGINT) or SIGTERM stops everything. A start-up problem is one
-  ``error: ...`` line on stderr and exit code 1.
+  Azurite (or reuses a running one), seeds the demo catalog (``adapters.bootstrap.seed_catalog``),
+  starts the Functions host and the Event Grid emulator; prints a banner; Ctrl-C (SIGINT) or
+  SIGTERM stops everything. A start-up problem is one ``error: ...`` line on stderr and exit
+  code 1.
 - ``eventgrid-config [--write]``: prints (or writes to ``devstack/eventgrid.local.json``) the
   emulator configuration for running it alone in front of ``func start``.
 """
@@ -26,8 +26,11 @@ from pathlib import Path
 from types import FrameType
 
 from devstack.azurite import PROJECT_ROOT, AzuriteError, ports_from_connection_string
+from devstack.errors import StackError
 from devstack.eventgrid import ConfigError
+from devstack.eventgrid_subscriptions import EVENTGRID_SAMPLE_CONFIG, sample_eventgrid_config
 from devstack.host import HostStartError
+from devstack.seed import app_seed_hook
 from devstack.server import ServerStartError
 from devstack.settings import (
     AZURITE_LOCATION,
@@ -39,14 +42,8 @@ from devstack.settings import (
     ensure_settings_file,
     load_settings,
 )
-from devstack.stack import (
-    EVENTGRID_SAMPLE_CONFIG,
-    LocalStack,
-    StackError,
-    app_seed_hook,
-    is_local_storage,
-    sample_eventgrid_config,
-)
+from devstack.stack import LocalStack
+from devstack.storage_probe import is_local_storage
 
 PROG = "python -m devstack"
 

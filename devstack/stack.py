@@ -3,14 +3,17 @@
 ``LocalStack(config).start()`` (or ``with LocalStack(config) as stack:``) starts, in order:
 
 1. Azurite on the ports of ``config.storage`` -- unless an Azurite already answers there, which is
-   then reused (and said so); a storage account that is not local is used as it is;
+   then reused (and said so); a storage account that is not local is used as it is
+   (``devstack.storage_probe``);
 2. the app's tables and containers (``ensure_resources``);
-3. the ``on_storage_ready(connection_string)`` hook, e.g. seeding the demo catalog;
+3. the ``on_storage_ready(connection_string)`` hook, e.g. seeding the demo catalog
+   (``devstack.seed.app_seed_hook``);
 4. the Functions host serving ``function_app.py`` on ``config.host_port``, with the app settings
    pointing at this stack (``StackConfig.app_settings``);
 5. the Event Grid emulator on ``config.eventgrid_port``, its subscriptions built from
-   ``handlers.routing.SUBSCRIPTIONS`` and delivering to the host. The host starts first so the
-   validation handshakes succeed at once; ``start()`` waits (briefly) for them.
+   ``handlers.routing.SUBSCRIPTIONS`` and delivering to the host
+   (``devstack.eventgrid_subscriptions``). The host starts first so the validation handshakes
+   succeed at once; ``start()`` waits (briefly) for them.
 
 ``stop()`` stops them in reverse order; an Azurite that was reused is left running.
 ``python -m devstack up`` is this class plus settings, a banner and signal handling.
@@ -18,12 +21,9 @@
 
 from __future__ import annotations
 
-import importlib
-import json
 import os
-import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
@@ -31,196 +31,34 @@ from typing import Any, Final
 import httpx
 
 from devstack.azurite import (
-    ACCOUNT_NAME,
     PROJECT_ROOT,
     Azurite,
     AzuritePorts,
     ensure_resources,
-    port_in_use,
     ports_from_connection_string,
 )
+from devstack.errors import StackError
 from devstack.eventgrid import EventGridEmulator
 from devstack.eventgrid.config import parse_config
+from devstack.eventgrid_subscriptions import eventgrid_config
 from devstack.host import FunctionsHost
+from devstack.ports import check_stack_ports
+from devstack.report import Report, component_line, print_line
 from devstack.server import ServerThread
 from devstack.settings import RETRY_DELAYS, StackConfig
+from devstack.storage_probe import (
+    azurite_host,
+    is_local_storage,
+    record_azurite,
+    recorded_azurite_running,
+    running_azurite,
+)
 from handlers.routing import SUBSCRIPTIONS, TOPIC_NAME, Subscription
 
-EVENTGRID_SAMPLE_CONFIG: Final = PROJECT_ROOT / "devstack" / "eventgrid.local.json"
 # Next to Azurite's data, so the events pending delivery live and die with the data they are about.
 EVENTGRID_JOURNAL_FILE: Final = "eventgrid-journal.sqlite"
-AZURITE_RECORD_FILE: Final = "devstack-azurite.json"
-SEED_MODULE: Final = "adapters.bootstrap"
-SEED_FUNCTION: Final = "seed_catalog"
 
-Report = Callable[[str], None]
 StorageHook = Callable[[str], None]
-
-
-class StackError(RuntimeError):
-    """The stack cannot start; the message is one line saying what to do."""
-
-
-def _print(line: str) -> None:
-    print(line, flush=True)
-
-
-def _line(component: str, text: str) -> str:
-    return f"  {component:<11} {text}"
-
-
-# -- Event Grid emulator configuration --------------------------------------------------------
-
-
-def webhook_url(host_url: str, function_name: str) -> str:
-    """Where the Functions host takes Event Grid deliveries for one function."""
-    return f"{host_url}/runtime/webhooks/eventgrid?functionName={function_name}"
-
-
-def eventgrid_config(
-    *,
-    host_url: str,
-    topic_key: str,
-    storage: str,
-    subscriptions: Iterable[Subscription] = SUBSCRIPTIONS,
-    retry_delays_seconds: Sequence[float] | None = None,
-    delivery_multiplier: int = 1,
-    max_delivery_attempts: int | None = None,
-    journal: Path | None = None,
-) -> dict[str, Any]:
-    """The emulator's JSON configuration (contract.md format) for the routing table."""
-    config: dict[str, Any] = {
-        "topic": {"name": TOPIC_NAME, "key": topic_key, "inputSchema": "CloudEventSchemaV1_0"},
-        "storage": storage,
-    }
-    if retry_delays_seconds:
-        config["retryDelaysSeconds"] = list(retry_delays_seconds)
-    if delivery_multiplier != 1:
-        config["deliveryMultiplier"] = delivery_multiplier
-    if journal is not None:
-        config["journal"] = str(journal)
-    config["subscriptions"] = [
-        {
-            "name": sub.name,
-            "endpoint": webhook_url(host_url, sub.function_name),
-            "filter": {"includedEventTypes": list(sub.included_event_types)},
-            "retryPolicy": {
-                "maxDeliveryAttempts": max_delivery_attempts or sub.max_delivery_attempts,
-                "eventTimeToLiveInMinutes": sub.event_ttl_minutes,
-            },
-            "deadLetter": {"container": sub.deadletter_container},
-        }
-        for sub in subscriptions
-    ]
-    return config
-
-
-def sample_eventgrid_config() -> dict[str, Any]:
-    """``devstack/eventgrid.local.json``: the emulator alone, in front of ``func start``."""
-    return eventgrid_config(
-        host_url="http://127.0.0.1:7071",
-        topic_key="local-dev-key",
-        storage="UseDevelopmentStorage=true",
-    )
-
-
-# -- the seeding hook -------------------------------------------------------------------------
-
-
-def seed_catalog_if_available(
-    connection_string: str,
-    *,
-    module: str = SEED_MODULE,
-    function: str = SEED_FUNCTION,
-    report: Report = _print,
-) -> bool:
-    """Call ``module.function(connection_string)`` if the app provides it; True if it did.
-
-    Imported lazily, so the stack runs before the app's seeding code exists. Only the module's
-    own absence is skipped: an ImportError inside it is a bug and propagates.
-    """
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        if not missing or not (module == missing or module.startswith(missing + ".")):
-            raise
-        report(_line("seed", f"skipped: no {module} module yet"))
-        return False
-    seed = getattr(loaded, function, None)
-    if not callable(seed):
-        report(_line("seed", f"skipped: {module} has no {function}()"))
-        return False
-    seed(connection_string)
-    report(_line("seed", f"done ({module}.{function})"))
-    return True
-
-
-def app_seed_hook(report: Report = _print) -> StorageHook:
-    """The hook ``devstack up`` passes as ``on_storage_ready``: seeds the demo catalog."""
-
-    def hook(connection_string: str) -> None:
-        seed_catalog_if_available(connection_string, report=report)
-
-    return hook
-
-
-# -- ports ------------------------------------------------------------------------------------
-
-
-def check_port_free(host: str, port: int, what: str, setting: str) -> None:
-    """StackError (one line, with the setting to change) if ``port`` cannot be bound."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            sock.bind((host, port))
-        except OSError:
-            raise StackError(
-                f"port {port} on {host} ({what}) is already in use: stop the other process "
-                f"(another 'devstack up' or 'func start'?) or change {setting}"
-            ) from None
-
-
-def _storage_parts(connection_string: str) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in connection_string.split(";") if "=" in part)
-
-
-def is_local_storage(connection_string: str) -> bool:
-    """True for the Azurite development account (whatever its ports)."""
-    return _storage_parts(connection_string).get("AccountName") == ACCOUNT_NAME
-
-
-def azurite_host(connection_string: str, default: str = "127.0.0.1") -> str:
-    endpoint = _storage_parts(connection_string).get("BlobEndpoint")
-    return (httpx.URL(endpoint).host or default) if endpoint else default
-
-
-def running_azurite(ports: AzuritePorts, host: str) -> bool:
-    """True if Azurite answers on all three ports; False if all are free; else StackError."""
-    named = {"blob": ports.blob, "queue": ports.queue, "table": ports.table}
-    busy = {name: port for name, port in named.items() if port_in_use(port, host)}
-    if not busy:
-        return False
-    for name, port in named.items():
-        server = ""
-        if name in busy:
-            try:
-                response = httpx.get(
-                    f"http://{host}:{port}/{ACCOUNT_NAME}?comp=list", timeout=2.0, trust_env=False
-                )
-                server = response.headers.get("server", "")
-            except httpx.HTTPError:
-                server = ""
-        if not server.startswith("Azurite"):
-            state = "in use by something that is not Azurite" if name in busy else "free"
-            raise StackError(
-                f"Azurite {name} port {port} on {host} is {state} while other Azurite ports are "
-                "in use: stop the other process or change the ports in AzureWebJobsStorage"
-            )
-    return True
-
-
-# -- the stack --------------------------------------------------------------------------------
 
 
 class LocalStack:
@@ -233,7 +71,7 @@ class LocalStack:
         project_root: Path = PROJECT_ROOT,
         module: str = "function_app",
         on_storage_ready: StorageHook | None = None,
-        report: Report = _print,
+        report: Report = print_line,
         validation_timeout: float = 5.0,
     ) -> None:
         self.config = config or StackConfig()
@@ -299,20 +137,14 @@ class LocalStack:
 
     def check_ports(self) -> None:
         """Fail before starting anything if the host's or the emulator's port is taken."""
-        config = self.config
-        if config.host_port == config.eventgrid_port:
-            raise StackError(
-                f"the Functions host and the Event Grid emulator both want port {config.host_port}"
-                ": change DEVSTACK_HOST_PORT or DEVSTACK_EVENTGRID_PORT"
-            )
-        bind = config.bind_host
-        check_port_free(bind, config.host_port, "Functions host", "DEVSTACK_HOST_PORT")
-        check_port_free(bind, config.eventgrid_port, "Event Grid", "DEVSTACK_EVENTGRID_PORT")
+        check_stack_ports(self.config)
 
     def _start_storage(self) -> None:
         storage = self.connection_string
         if not is_local_storage(storage):
-            self.report(_line("storage", "using the storage account in AzureWebJobsStorage"))
+            self.report(
+                component_line("storage", "using the storage account in AzureWebJobsStorage")
+            )
         else:
             ports = ports_from_connection_string(storage)
             host = azurite_host(storage)
@@ -320,7 +152,9 @@ class LocalStack:
             if running_azurite(ports, host):
                 self.reused_azurite = True
                 self.azurite_location = self._own_azurite_data(ports)
-                self.report(_line("azurite", f"{where}: reusing the Azurite already running"))
+                self.report(
+                    component_line("azurite", f"{where}: reusing the Azurite already running")
+                )
             else:
                 location = None if self.config.azurite_in_memory else self._azurite_location()
                 azurite = Azurite(
@@ -330,9 +164,9 @@ class LocalStack:
                 self.azurite = azurite
                 self.azurite_location = location
                 if location is not None:
-                    self._record_azurite(location, ports, azurite)
+                    record_azurite(location, ports, azurite.pid)
                 data = "in memory" if location is None else f"data in {location}"
-                self.report(_line("azurite", f"{where}; {data}"))
+                self.report(component_line("azurite", f"{where}; {data}"))
         try:
             ensure_resources(storage)
         except Exception as exc:
@@ -342,37 +176,13 @@ class LocalStack:
                 "yourself, start it with --skipApiVersionCheck"
             ) from exc
 
-    def _record_azurite(self, location: Path, ports: AzuritePorts, azurite: Azurite) -> None:
-        """Note which Azurite keeps its data in ``location``: if this process is killed, that
-        Azurite lives on, and the next ``devstack up`` reuses it -- and must then resume the
-        emulator's journal kept beside its data (``_own_azurite_data``)."""
-        record = {"blob": ports.blob, "queue": ports.queue, "table": ports.table}
-        record["pid"] = azurite.pid or 0
-        (location / AZURITE_RECORD_FILE).write_text(json.dumps(record), encoding="utf-8")
-
     def _own_azurite_data(self, ports: AzuritePorts) -> Path | None:
         """The data folder of a running Azurite that an earlier ``devstack up`` started on these
-        ports (its record matches and its process lives), else None."""
+        ports (see ``devstack.storage_probe``), else None."""
         if self.config.azurite_in_memory:
             return None
         location = self._azurite_location()
-        try:
-            record = json.loads((location / AZURITE_RECORD_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        same_ports = [record.get(k) for k in ("blob", "queue", "table")] == [
-            ports.blob,
-            ports.queue,
-            ports.table,
-        ]
-        pid = record.get("pid")
-        if not same_ports or not isinstance(pid, int) or pid <= 0:
-            return None
-        try:
-            os.kill(pid, 0)  # signal 0: does that process still exist?
-        except OSError:
-            return None
-        return location
+        return location if recorded_azurite_running(location, ports) else None
 
     def _azurite_location(self) -> Path:
         location = self.config.azurite_location or self.project_root / ".azurite"
@@ -408,7 +218,9 @@ class LocalStack:
         self.host, self._host_server = host, server
         keys = "function key required" if config.function_key else "no keys checked"
         self.report(
-            _line("functions", f"{self.host_url}/api ({len(host.functions)} functions, {keys})")
+            component_line(
+                "functions", f"{self.host_url}/api ({len(host.functions)} functions, {keys})"
+            )
         )
 
     def _start_eventgrid(self) -> None:
@@ -435,7 +247,7 @@ class LocalStack:
         )
         journal = document.get("journal")
         self.report(
-            _line(
+            component_line(
                 "eventgrid",
                 f"{self.topic_endpoint} (topic {TOPIC_NAME}, "
                 f"{len(document['subscriptions'])} subscriptions, {delays}; "
@@ -454,7 +266,7 @@ class LocalStack:
         missing = self.routed_functions_missing()
         for sub in missing:
             self.report(
-                _line(
+                component_line(
                     "eventgrid",
                     f"subscription {sub.name}: function_app has no function "
                     f"'{sub.function_name}' yet; its events wait",
@@ -465,7 +277,9 @@ class LocalStack:
         while expected - self.validated_subscriptions():
             if time.monotonic() > deadline:
                 late = ", ".join(sorted(expected - self.validated_subscriptions()))
-                self.report(_line("eventgrid", f"not validated yet: {late} (still retrying)"))
+                self.report(
+                    component_line("eventgrid", f"not validated yet: {late} (still retrying)")
+                )
                 return
             time.sleep(0.02)
 

@@ -1,8 +1,8 @@
 """The emulator's configuration: one topic, its subscriptions, and where dead letters go.
 
-The JSON format is the one in ``contract.md`` ("Event Grid emulator"): camelCase keys mirroring the
-ARM/Bicep properties of a topic and its event subscriptions. Unknown keys are rejected so a typo
-(``retrypolicy``) fails loudly instead of silently falling back to a default.
+The JSON format is described in ``devstack/eventgrid/README.md`` ("Configuration"): camelCase
+keys mirroring the ARM/Bicep properties of a topic and its event subscriptions. Unknown keys are
+rejected so a typo (``retrypolicy``) fails loudly instead of silently falling back to a default.
 
 Emulator-only extensions (not Azure properties): ``retryDelaysSeconds``, ``deliveryMultiplier``,
 ``deliveryMultiplierMax``, ``deliveryDelayMaxSeconds``, ``seed``, ``deliveryTimeoutSeconds``,

@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from devstack.azurite import PROJECT_ROOT, Azurite, free_port
+from devstack.seed import app_seed_hook
 from devstack.settings import SAMPLE_FILE, StackConfig, read_values
-from devstack.stack import LocalStack, app_seed_hook
+from devstack.stack import LocalStack
 from tests.e2e.stack import (
     E2E_DELIVERY_MULTIPLIER,
     E2E_FUNCTION_KEY,

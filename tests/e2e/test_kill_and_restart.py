@@ -23,7 +23,7 @@ import pytest
 
 from devstack.azurite import PROJECT_ROOT, AzuritePorts, connection_string, free_port
 from devstack.settings import SAMPLE_FILE, read_values
-from devstack.stack import AZURITE_RECORD_FILE
+from devstack.storage_probe import AZURITE_RECORD_FILE
 from tests.e2e.stack import booking
 
 pytestmark = pytest.mark.e2e

@@ -19,7 +19,7 @@ import pytest
 
 from devstack.azurite import PROJECT_ROOT, free_port
 from devstack.eventgrid.journal import Journal
-from tests.integration.eventgrid.support import (
+from tests.integration.devstack.eventgrid.support import (
     KEY,
     Subscriber,
     config,

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.integration.host.conftest import KEY, Served
+from tests.integration.devstack.host.support import KEY, Served
 
 pytestmark = pytest.mark.integration
 

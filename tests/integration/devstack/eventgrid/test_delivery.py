@@ -12,7 +12,7 @@ import pytest
 
 from devstack.azurite import free_port
 from devstack.server import ServerThread
-from tests.integration.eventgrid.support import (
+from tests.integration.devstack.eventgrid.support import (
     Subscriber,
     config,
     dead_letters,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.host.conftest import KEY, Served
+from tests.integration.devstack.host.support import KEY, Served
 
 pytestmark = pytest.mark.integration
 

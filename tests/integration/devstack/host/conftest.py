@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -13,17 +11,7 @@ import pytest
 from devstack.azurite import free_port
 from devstack.host import FunctionsHost
 from devstack.server import ServerThread
-
-SAMPLE_ROOT = Path(__file__).parent / "sample_app"
-SAMPLE_MODULE = "host_sample_app"
-KEY = "sample-key"
-
-
-@dataclass
-class Served:
-    host: FunctionsHost
-    client: httpx.Client
-    url: str
+from tests.integration.devstack.host.support import KEY, SAMPLE_MODULE, SAMPLE_ROOT, Served
 
 
 @pytest.fixture(scope="package")

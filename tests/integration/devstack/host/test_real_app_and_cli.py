@@ -11,15 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from devstack.azurite import free_port
+from devstack.azurite import PROJECT_ROOT, free_port
 from devstack.host import FunctionsHost
 from devstack.host.__main__ import main
 from devstack.server import ServerThread
-from tests.integration.host.conftest import SAMPLE_MODULE, SAMPLE_ROOT
+from tests.integration.devstack.host.support import SAMPLE_MODULE, SAMPLE_ROOT
 
 pytestmark = pytest.mark.integration
-
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from devstack.azurite import PROJECT_ROOT, free_port
-from tests.integration.eventgrid.support import KEY
+from tests.integration.devstack.eventgrid.support import KEY
 
 pytestmark = pytest.mark.integration
 

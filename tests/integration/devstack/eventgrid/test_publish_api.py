@@ -12,7 +12,13 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridEvent, EventGridPublisherClient, generate_sas
 
-from tests.integration.eventgrid.support import KEY, Subscriber, config, running_emulator, unique
+from tests.integration.devstack.eventgrid.support import (
+    KEY,
+    Subscriber,
+    config,
+    running_emulator,
+    unique,
+)
 
 pytestmark = pytest.mark.integration
 

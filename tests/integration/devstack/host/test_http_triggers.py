@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.integration.host.conftest import KEY, Served
+from tests.integration.devstack.host.support import KEY, Served
 
 pytestmark = pytest.mark.integration
 

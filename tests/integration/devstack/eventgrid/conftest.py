@@ -6,7 +6,7 @@ import pytest
 
 from devstack.azurite import free_port
 from devstack.server import ServerThread
-from tests.integration.eventgrid.support import Subscriber
+from tests.integration.devstack.eventgrid.support import Subscriber
 
 
 @pytest.fixture
