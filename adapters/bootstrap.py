@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from azure.core.credentials import TokenCredential
 from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from adapters.azure_tables import AzureTableStore, StorageTransactionCounter
+from adapters.cloudevents import to_cloudevent
 from adapters.connection import expand_connection_string
 from adapters.deadletters import BlobDeadLetterStore
 from adapters.eventgrid import EventGridPublisher
@@ -30,6 +32,7 @@ from adapters.storage_names import (
     ROOMS_TABLE,
 )
 from adapters.table_catalog import TableCatalog
+from adapters.table_store import TableStore
 from adapters.tables import (
     TableIdempotencyKeys,
     TableOutbox,
@@ -37,11 +40,14 @@ from adapters.tables import (
     TableRepository,
     TableRoomInventory,
 )
+from domain.aggregate import Aggregate
 from domain.billing import Folio
 from domain.catalog import DEMO_CATALOG, Hotel
 from domain.loyalty import LoyaltyAccount
 from domain.reservation import Reservation
-from handlers.ports import Ports
+from handlers.ports import DeadLetterStore, EventPublisher, EventToCloudEvent, Ports
+
+A = TypeVar("A", bound=Aggregate)
 
 __all__ = [
     "CONTEXT_TABLES",
@@ -49,6 +55,7 @@ __all__ = [
     "StorageTransactionCounter",
     "build_ports",
     "build_storage_clients",
+    "build_table_ports",
     "seed_catalog",
 ]
 
@@ -108,22 +115,42 @@ def build_ports(
     """Every port on Azure; pass a ``counter`` to count storage round trips (``make bench``)."""
     counter = counter or PROCESS_STORAGE_COUNTER
     storage = clients or build_storage_clients(settings)
-    store = AzureTableStore(storage.tables, counter=counter)
-    return Ports(
-        reservations=TableRepository(store, RESERVATIONS_TABLE, Reservation, context=RESERVATIONS),
-        folios=TableRepository(store, BILLING_TABLE, Folio, context=BILLING),
-        loyalty=TableRepository(store, LOYALTY_TABLE, LoyaltyAccount, context=LOYALTY),
-        inventory=TableRoomInventory(store, ROOMS_TABLE),
-        outbox=TableOutbox(store, CONTEXT_TABLES, clock=clock),
+    return build_table_ports(
+        AzureTableStore(storage.tables, counter=counter),
         publisher=EventGridPublisher(
             str(settings.eventgrid_topic_endpoint), key=settings.eventgrid_topic_key
         ),
+        clock=clock,
+        dead_letters=BlobDeadLetterStore(storage.blobs),
+    )
+
+
+def build_table_ports(
+    store: TableStore,
+    *,
+    publisher: EventPublisher,
+    clock: Callable[[], datetime],
+    dead_letters: DeadLetterStore | None = None,
+    to_cloudevent: EventToCloudEvent = to_cloudevent,
+) -> Ports:
+    """Every storage port on one ``TableStore``: Azure's, or the tests' in-memory one."""
+
+    def repository(table: str, cls: type[A], context: str) -> TableRepository[A]:
+        return TableRepository(store, table, cls, context=context, to_cloudevent=to_cloudevent)
+
+    return Ports(
+        reservations=repository(RESERVATIONS_TABLE, Reservation, RESERVATIONS),
+        folios=repository(BILLING_TABLE, Folio, BILLING),
+        loyalty=repository(LOYALTY_TABLE, LoyaltyAccount, LOYALTY),
+        inventory=TableRoomInventory(store, ROOMS_TABLE, to_cloudevent=to_cloudevent),
+        outbox=TableOutbox(store, CONTEXT_TABLES, clock=clock),
+        publisher=publisher,
         catalog=TableCatalog(store, CATALOG_TABLE),
         vault=TablePaymentMethodVault(store, PAYMENT_METHODS_TABLE),
         idempotency=TableIdempotencyKeys(store, RESERVATIONS_TABLE),
         gateway=SandboxPaymentGateway(),
         clock=clock,
-        dead_letters=BlobDeadLetterStore(storage.blobs),
+        dead_letters=dead_letters,
     )
 
 

@@ -8,30 +8,11 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from adapters.bootstrap import CONTEXT_TABLES
+from adapters.bootstrap import build_table_ports
 from adapters.cloudevents import to_cloudevent
-from adapters.layout import BILLING, LOYALTY, RESERVATIONS
-from adapters.payments import SandboxPaymentGateway
-from adapters.storage_names import (
-    BILLING_TABLE,
-    CATALOG_TABLE,
-    LOYALTY_TABLE,
-    PAYMENT_METHODS_TABLE,
-    RESERVATIONS_TABLE,
-    ROOMS_TABLE,
-)
+from adapters.storage_names import CATALOG_TABLE
 from adapters.table_catalog import TableCatalog
-from adapters.tables import (
-    TableIdempotencyKeys,
-    TableOutbox,
-    TablePaymentMethodVault,
-    TableRepository,
-    TableRoomInventory,
-)
-from domain.billing import Folio
 from domain.catalog import DEMO_CATALOG, Hotel
-from domain.loyalty import LoyaltyAccount
-from domain.reservation import Reservation
 from handlers.ports import EventToCloudEvent, Ports
 from tests.support.memory_tables import MemoryTableStore
 
@@ -85,26 +66,7 @@ def build_memory_ports(
 ) -> Ports:
     """Every port on one in-memory store; the catalog defaults to the demo catalog."""
     store = store or MemoryTableStore()
-    return Ports(
-        reservations=TableRepository(
-            store,
-            RESERVATIONS_TABLE,
-            Reservation,
-            context=RESERVATIONS,
-            to_cloudevent=to_cloudevent,
-        ),
-        folios=TableRepository(
-            store, BILLING_TABLE, Folio, context=BILLING, to_cloudevent=to_cloudevent
-        ),
-        loyalty=TableRepository(
-            store, LOYALTY_TABLE, LoyaltyAccount, context=LOYALTY, to_cloudevent=to_cloudevent
-        ),
-        inventory=TableRoomInventory(store, ROOMS_TABLE, to_cloudevent=to_cloudevent),
-        outbox=TableOutbox(store, CONTEXT_TABLES, clock=clock),
-        publisher=InMemoryPublisher(),
-        catalog=seeded_catalog(store, DEMO_CATALOG if hotels is None else hotels),
-        vault=TablePaymentMethodVault(store, PAYMENT_METHODS_TABLE),
-        idempotency=TableIdempotencyKeys(store, RESERVATIONS_TABLE),
-        gateway=SandboxPaymentGateway(),
-        clock=clock,
+    seeded_catalog(store, DEMO_CATALOG if hotels is None else hotels)
+    return build_table_ports(
+        store, publisher=InMemoryPublisher(), clock=clock, to_cloudevent=to_cloudevent
     )

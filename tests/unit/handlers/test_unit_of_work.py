@@ -27,7 +27,7 @@ from handlers.reservations import (
 from handlers.routing import SUBSCRIPTIONS
 from handlers.unit_of_work import Change, RepositorySlot, execute
 from tests.support.memory_ports import InMemoryPublisher, PublishFailedError, build_memory_ports
-from tests.unit.handlers.harness import Bus, Clock, book, command, gateway, types_of
+from tests.unit.handlers.harness import Bus, Clock, book, command, gateway
 
 
 def publisher(ports: Ports) -> InMemoryPublisher:
@@ -162,8 +162,11 @@ def test_concurrent_duplicate_check_out_deliveries_capture_once(ports: Ports, bu
     assert errors == []
     (auth,) = gateway(ports).authorizations.values()
     assert (auth.captured, auth.captures) == (Decimal("360.00"), 1)
-    captured = [t for t in types_of(publisher(ports).published) if t == "PaymentCaptured"]
-    assert 1 <= len(captured) <= 2  # the commit's publish, and at most one republish
+    captured = [ce["id"] for ce in publisher(ports).published if ce["type"].endswith("Captured")]
+    # The commit's publish, plus a republish by duplicates that read the marker before it was
+    # marked republished: the same event each time, never a second capture.
+    assert 1 <= len(captured) <= 6
+    assert len(set(captured)) == 1
 
 
 def test_reservation_ids_are_random_whatever_the_idempotency_key(ports: Ports) -> None:
