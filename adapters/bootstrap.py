@@ -18,6 +18,7 @@ from adapters.connection import expand_connection_string
 from adapters.deadletters import BlobDeadLetterStore
 from adapters.eventgrid import EventGridPublisher
 from adapters.layout import BILLING, LOYALTY, RESERVATIONS, ROOMS
+from adapters.metrics import DeadLetterMeters
 from adapters.payments import SandboxPaymentGateway
 from adapters.settings import Settings, SettingsError
 from adapters.storage_names import (
@@ -133,6 +134,7 @@ def build_ports(
         gateway=SandboxPaymentGateway(),
         clock=clock,
         dead_letters=BlobDeadLetterStore(storage.blobs),
+        dead_letter_metrics=DeadLetterMeters(),
     )
 
 
