@@ -21,6 +21,7 @@ from adapters.connection import expand_connection_string
 from adapters.deadletters import BlobDeadLetterStore
 from adapters.eventgrid import EventGridPublisher
 from adapters.layout import BILLING, LOYALTY, RESERVATIONS, ROOMS
+from adapters.metrics import DeadLetterMeters
 from adapters.payments import SandboxPaymentGateway
 from adapters.settings import Settings, SettingsError
 from adapters.storage_names import (
@@ -122,6 +123,7 @@ def build_ports(
         ),
         clock=clock,
         dead_letters=BlobDeadLetterStore(storage.blobs),
+        dead_letter_metrics=DeadLetterMeters(),
     )
 
 

@@ -28,7 +28,7 @@ from adapters.storage_names import (
     DEADLETTER_CONTAINER,
     DEADLETTER_POISON_CONTAINER,
 )
-from handlers.dead_letters import iso
+from handlers.dead_letters.blob_format import iso
 from handlers.ports import ClaimedDeadLetter, ClaimLostError, DeadLetter, DeadLetterState
 
 JSON: ContentSettings = ContentSettings(content_type="application/json")

@@ -20,6 +20,8 @@ from handlers.routing import SUBSCRIPTIONS
 log = logging.getLogger(__name__)
 
 Handler = Callable[[DomainEvent, Ports], None]
+# ``dispatch``'s signature: what the live edge and the reprocessor call (tests pass stand-ins).
+Dispatcher = Callable[[str, str, object, Ports], None]
 
 _ROUTES: Final = reactions_by_route()
 

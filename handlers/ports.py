@@ -303,6 +303,14 @@ class DeadLetterStore(Protocol):
         ...
 
 
+class DeadLetterMetrics(Protocol):
+    """Where a reprocessing run's counts go (adapters/metrics.py: OpenTelemetry counters)."""
+
+    def record(self, trigger: str, counts: Mapping[str, Mapping[str, int]]) -> None:
+        """Add one run's blobs and events by outcome (``ReprocessReport.counts()``)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
     """Everything the handlers need, built once per worker by adapters.bootstrap."""
@@ -320,3 +328,5 @@ class Ports:
     clock: Callable[[], datetime]
     # The dead-letter containers (adapters/deadletters.py); None where nothing reprocesses.
     dead_letters: DeadLetterStore | None = None
+    # Counters of each reprocessing run; None records nothing (unit tests, tools).
+    dead_letter_metrics: DeadLetterMetrics | None = None

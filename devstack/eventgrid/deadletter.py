@@ -1,36 +1,21 @@
-"""Dead-letter blobs: where they go and what they hold (builders are pure; the writer does I/O).
+"""Dead-letter blobs: what the emulator writes (the builder is pure; the writer does I/O).
 
-Path ``{SUBSCRIPTION-UPPER}/{yyyy}/{M}/{d}/{H}/{uuid}.json`` in UTC, not zero-padded, in the
-subscription's dead-letter container. The blob is a JSON array of the undelivered event(s), each
-with the dead-letter fields added (camelCase for the Event Grid schema, lowercase for
-CloudEvents, whose attribute names must be lowercase). Deviation: Azure writes the blob about
+Azure's format -- the path ``{SUBSCRIPTION-UPPER}/{yyyy}/{M}/{d}/{H}/{uuid}.json`` in the
+subscription's dead-letter container, a JSON array of the undelivered event(s) with the
+dead-letter fields added -- is the app's own reader's (handlers/dead_letters/blob_format.py), so
+the emulator writes exactly what the reprocessor reads. Deviation: Azure writes the blob about
 five minutes after the last attempt; the emulator writes it at once.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
 from devstack.eventgrid.config import InputSchema
-
-
-def blob_name(subscription: str, when: datetime, blob_id: uuid.UUID | None = None) -> str:
-    when = when.astimezone(UTC)
-    return (
-        f"{subscription.upper()}/{when.year}/{when.month}/{when.day}/{when.hour}/"
-        f"{blob_id or uuid.uuid4()}.json"
-    )
-
-
-def iso(when: datetime) -> str:
-    """UTC ISO 8601 with a ``Z``, as Azure writes timestamps."""
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+from handlers.dead_letters.blob_format import iso, with_dead_letter_fields
 
 
 def dead_letter_event(
@@ -53,13 +38,7 @@ def dead_letter_event(
         "publishTime": iso(publish_time),
         "lastDeliveryAttemptTime": iso(last_attempt_time or publish_time),
     }
-    if schema is InputSchema.CLOUD_EVENTS:
-        fields = {name.lower(): value for name, value in fields.items()}
-    return {**event, **fields}
-
-
-def dead_letter_blob(events: Sequence[dict[str, Any]]) -> bytes:
-    return json.dumps(list(events), ensure_ascii=False).encode("utf-8")
+    return with_dead_letter_fields(event, fields, cloudevents=schema is InputSchema.CLOUD_EVENTS)
 
 
 class DeadLetterWriter:

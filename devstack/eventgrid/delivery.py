@@ -31,13 +31,7 @@ import httpx
 from azure.core.exceptions import ResourceExistsError
 
 from devstack.eventgrid.config import EmulatorConfig, InputSchema, SubscriptionConfig
-from devstack.eventgrid.deadletter import (
-    DeadLetterWriter,
-    blob_name,
-    dead_letter_blob,
-    dead_letter_event,
-    iso,
-)
+from devstack.eventgrid.deadletter import DeadLetterWriter, dead_letter_event
 from devstack.eventgrid.filters import event_type_of, matches
 from devstack.eventgrid.journal import Journal, JournaledDelivery, NewDelivery
 from devstack.eventgrid.retry import (
@@ -49,6 +43,7 @@ from devstack.eventgrid.retry import (
     outcome_for_status,
     retry_delay,
 )
+from handlers.dead_letters.blob_format import dead_letter_blob, dead_letter_name, iso
 
 log = logging.getLogger("devstack.eventgrid")
 
@@ -363,7 +358,7 @@ class SubscriptionDispatcher:
             )
             for event in delivery.events
         ]
-        name = blob_name(self.sub.name, utcnow())
+        name = dead_letter_name(self.sub.name, utcnow())
         await self.engine.write_dead_letter(container, name, dead_letter_blob(events))
         # Only now: a crash before this line writes the blob again on the next start.
         self.engine.settled(delivery)

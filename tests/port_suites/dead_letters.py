@@ -1,7 +1,7 @@
 """The DeadLetterStore port: exclusive, expiring claims; copy before delete; metadata kept.
 
 A concrete module subclasses ``DeadLetterStoreContract`` and provides a ``letters`` fixture
-returning a ``DeadLetterHarness`` (tests/unit/dead_letters/test_memory_store.py,
+returning a ``DeadLetterHarness`` (tests/unit/adapters/test_memory_deadletters.py,
 tests/integration/dead_letters/test_blob_store.py). Tests isolate themselves by a unique
 subscription folder, so they can share containers.
 """

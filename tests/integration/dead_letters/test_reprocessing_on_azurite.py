@@ -18,7 +18,7 @@ from handlers.dispatch import dispatch
 from handlers.ports import DeadLetterState, Ports
 from handlers.reservations import get_reservation
 from tests.integration.dead_letters.conftest import private_store
-from tests.unit.dead_letters.azure_format import (
+from tests.support.azure_format import (
     a_cloudevent,
     as_cloudevents_letter,
     as_eventgrid_letter,

@@ -11,27 +11,16 @@ import pytest
 import function_app
 from adapters.memory_deadletters import InMemoryDeadLetterStore
 from handlers.dead_letters import reprocess_dead_letters, requeue_dead_letters
-from handlers.ports import DeadLetterState, Ports
+from handlers.ports import Ports
 from handlers.reservations import get_reservation
-from tests.unit.dead_letters.azure_format import (
+from tests.support.azure_format import (
     as_cloudevents_letter,
     blob,
     blob_name,
     book_with_billing_down,
 )
-from tests.unit.dead_letters.test_reprocessor import Flaky, where
+from tests.unit.handlers.dead_letters.stories import ARCHIVED, PENDING, POISON, Flaky, where
 from tests.unit.handlers.harness import Bus, Clock
-
-PENDING, ARCHIVED, POISON = (
-    DeadLetterState.PENDING,
-    DeadLetterState.ARCHIVED,
-    DeadLetterState.POISON,
-)
-
-
-@pytest.fixture
-def store(clock: Clock) -> InMemoryDeadLetterStore:
-    return InMemoryDeadLetterStore(clock=clock)
 
 
 def poisoned_after_five_failed_runs(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tests.unit.infra.test_function_app_subscriptions import _indexed_functions
 
-APP = Path(__file__).resolve().parents[3] / "function_app.py"
+APP = Path(__file__).resolve().parents[4] / "function_app.py"
 
 
 def test_the_reprocessor_is_a_timer_every_five_minutes_and_the_ops_routes_need_admin() -> None:

@@ -1,23 +1,22 @@
-"""Reading Azure's dead-letter blobs, naming them, and the small rules around them."""
+"""Azure's dead-letter blobs: reading them, naming them, and their metadata values."""
 
 from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from handlers.dead_letters import (
-    RetryPolicy,
+from handlers.dead_letters.blob_format import (
     UnreadableDeadLetterError,
+    dead_letter_blob,
     dead_letter_name,
-    is_due,
     metadata_value,
     parse_dead_letter_blob,
-    subscription_of,
 )
-from tests.unit.dead_letters.azure_format import (
+from tests.support.azure_format import (
     a_cloudevent,
     as_cloudevents_letter,
     as_eventgrid_letter,
@@ -65,33 +64,26 @@ def test_blob_names_are_azure_paths_in_utc_without_zero_padding() -> None:
     assert name.endswith(".json")
 
 
-@pytest.mark.parametrize(
-    ("name", "subscription"),
-    [
-        ("BILLING/2031/1/1/1/x.json", "billing"),
-        ("billing/2031/1/1/1/x.json", "billing"),
-        ("LOYALTY/x.json", "loyalty"),
-        ("PAYMENTS/2031/1/1/1/x.json", None),
-    ],
-)
-def test_the_folder_names_the_subscription(name: str, subscription: str | None) -> None:
-    assert subscription_of(name) == subscription
+def test_blob_name_is_upper_subscription_and_unpadded_utc_date() -> None:
+    blob_id = uuid.UUID(int=1)
+    published = datetime(2019, 8, 8, 5, 1, 2, tzinfo=UTC)
+    assert dead_letter_name("rooms", published, blob_id) == f"ROOMS/2019/8/8/5/{blob_id}.json"
 
 
-def test_back_off_doubles_up_to_a_cap() -> None:
-    policy = RetryPolicy()
-    assert [policy.delay(n) for n in (1, 2, 3, 4, 5, 6)] == [
-        timedelta(minutes=m) for m in (5, 10, 20, 40, 60, 60)
-    ]
+def test_blob_name_converts_to_utc() -> None:
+    lisbon_summer = datetime(2020, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1)))
+    assert dead_letter_name("Billing-1", lisbon_summer).startswith("BILLING-1/2019/12/31/23/")
 
 
-def test_a_blob_is_due_without_a_next_attempt_or_once_it_passed() -> None:
-    now = datetime(2031, 1, 1, tzinfo=UTC)
-    assert is_due({}, now)
-    assert is_due({"nextattemptat": "2030-12-31T23:59:00Z"}, now)
-    assert not is_due({"nextAttemptAt": "2031-01-01T00:01:00Z"}, now)
+def test_blob_names_are_unique() -> None:
+    published = datetime(2019, 8, 8, 5, 1, 2, tzinfo=UTC)
+    assert dead_letter_name("a", published) != dead_letter_name("a", published)
 
 
 def test_metadata_values_are_printable_ascii_and_bounded() -> None:
     assert metadata_value("café\nline") == "caf?\nline".replace("\n", "?")
     assert len(metadata_value("x" * 5000)) == 1024
+
+
+def test_blob_is_a_json_array() -> None:
+    assert dead_letter_blob([{"id": "a"}, {"id": "b"}]) == b'[{"id": "a"}, {"id": "b"}]'

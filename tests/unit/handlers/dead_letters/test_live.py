@@ -13,16 +13,10 @@ from adapters.memory_deadletters import InMemoryDeadLetterStore
 from domain.errors import NewerSchemaVersionError
 from handlers.dead_letters import deliver
 from handlers.ports import DeadLetterState, Ports
-from tests.unit.dead_letters.azure_format import a_cloudevent, as_eventgrid_letter
-from tests.unit.handlers.harness import Clock
+from tests.support.azure_format import a_cloudevent, as_eventgrid_letter
 
 POISON = DeadLetterState.POISON
 PATH = re.compile(r"^BILLING/2031/4/1/12/[0-9a-f-]{36}\.json$")
-
-
-@pytest.fixture
-def store(clock: Clock) -> InMemoryDeadLetterStore:
-    return InMemoryDeadLetterStore(clock=clock)
 
 
 def test_a_schema_violation_is_quarantined_with_the_reason_and_acknowledged(

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from datetime import timedelta
 
 import pytest
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from adapters.memory_deadletters import InMemoryDeadLetterStore
-from handlers.dead_letters import parse_time, reprocess_dead_letters
+from handlers.dead_letters import reprocess_dead_letters
 from handlers.dispatch import dispatch
-from handlers.ports import ClaimedDeadLetter, DeadLetterState, Ports
+from handlers.ports import Ports
 from handlers.reservations import get_reservation
-from tests.unit.dead_letters.azure_format import (
+from tests.support.azure_format import (
     a_cloudevent,
     as_cloudevents_letter,
     as_eventgrid_letter,
@@ -25,24 +23,8 @@ from tests.unit.dead_letters.azure_format import (
     blob_name,
     book_with_billing_down,
 )
+from tests.unit.handlers.dead_letters.stories import ARCHIVED, PENDING, POISON, where
 from tests.unit.handlers.harness import Bus, Clock, live_authorizations
-
-PENDING, ARCHIVED, POISON = (
-    DeadLetterState.PENDING,
-    DeadLetterState.ARCHIVED,
-    DeadLetterState.POISON,
-)
-
-
-@pytest.fixture
-def store(clock: Clock) -> InMemoryDeadLetterStore:
-    return InMemoryDeadLetterStore(clock=clock)
-
-
-def where(store: InMemoryDeadLetterStore, name: str) -> DeadLetterState | None:
-    found = [state for state in DeadLetterState if store.read(state, name) is not None]
-    assert len(found) <= 1, f"{name} is in {found}"
-    return found[0] if found else None
 
 
 def test_a_dead_lettered_billing_event_is_replayed_and_the_booking_confirmed(
@@ -242,210 +224,6 @@ def test_a_blob_mixing_a_poison_and_a_failing_event_says_which_was_poison(
     )
 
 
-class Flaky:
-    """A dispatcher whose handlers are down until healed (a transient failure)."""
-
-    def __init__(self) -> None:
-        self.down = True
-        self.calls: Counter[str] = Counter()
-
-    def __call__(self, subscription: str, event_type: str, data: object, ports: Ports) -> None:
-        self.calls[event_type] += 1
-        if self.down:
-            raise ConnectionError("table storage is unreachable")
-        dispatch(subscription, event_type, data, ports)
-
-
-def test_a_failing_blob_backs_off_then_is_poisoned_after_five_runs(
-    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, clock: Clock
-) -> None:
-    _, allocated = book_with_billing_down(ports, bus)
-    name = blob_name("billing")
-    store.put(name, blob([as_cloudevents_letter(allocated)]))
-    flaky = Flaky()
-    waits = []
-    for attempt in range(1, 5):
-        report = reprocess_dead_letters(store, ports, dispatcher=flaky)
-        assert report.blobs_retrying == 1
-        metadata = store.metadata(PENDING, name)
-        assert metadata is not None
-        assert metadata["reprocessAttempts"] == str(attempt)
-        assert metadata["outcome"] == "retrying"
-        assert "ConnectionError" in metadata["reason"]
-        assert (
-            reprocess_dead_letters(store, ports, dispatcher=flaky).blobs_skipped == 1
-        )  # backing off
-        due = parse_time(metadata["nextAttemptAt"])
-        assert due is not None
-        waits.append(due - clock.now)
-        clock.now = due
-    assert waits == [timedelta(minutes=m) for m in (5, 10, 20, 40)]
-
-    final = reprocess_dead_letters(store, ports, dispatcher=flaky)
-
-    assert final.blobs_poisoned == 1
-    assert where(store, name) is POISON
-    metadata = store.metadata(POISON, name)
-    assert metadata is not None
-    assert metadata["reprocessAttempts"] == "5"
-    assert "failed 5 reprocessing runs" in metadata["reason"]
-    assert flaky.calls["Hotel.RoomAllocated"] == 5
-
-
-def test_force_ignores_the_back_off_once_the_cause_is_fixed(
-    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore
-) -> None:
-    reservation_id, allocated = book_with_billing_down(ports, bus)
-    name = blob_name("billing")
-    store.put(name, blob([as_cloudevents_letter(allocated)]))
-    flaky = Flaky()
-    reprocess_dead_letters(store, ports, dispatcher=flaky)
-    flaky.down = False
-    assert reprocess_dead_letters(store, ports, dispatcher=flaky).blobs_skipped == 1
-
-    report = reprocess_dead_letters(store, ports, dispatcher=flaky, force=True)
-    bus.run()
-
-    assert report.blobs_archived == 1
-    assert store.metadata(ARCHIVED, name)["reprocessAttempts"] == "2"  # type: ignore[index]
-    assert get_reservation(reservation_id, ports).status == "Confirmed"
-
-
-class CrashingStore(InMemoryDeadLetterStore):
-    """The worker dies while moving a blob: nothing is written, the claim is left behind."""
-
-    crash = True
-
-    def move(
-        self, claim: ClaimedDeadLetter, state: DeadLetterState, metadata: Mapping[str, str]
-    ) -> None:
-        if self.crash:
-            raise RuntimeError("worker died")
-        super().move(claim, state, metadata)
-
-
-def test_a_crash_mid_blob_leaves_it_pending_for_a_later_run(
-    ports: Ports, bus: Bus, clock: Clock
-) -> None:
-    store = CrashingStore(clock=clock)
-    reservation_id, allocated = book_with_billing_down(ports, bus)
-    name = blob_name("billing")
-    store.put(name, blob([as_cloudevents_letter(allocated)]))
-
-    crashed = reprocess_dead_letters(store, ports)
-    assert crashed.blobs_skipped == 1
-    assert "worker died" in crashed.blobs[0].reason
-    assert where(store, name) is PENDING
-    assert (
-        reprocess_dead_letters(store, ports, force=True)
-        .blobs[0]
-        .reason.startswith("claimed by another")
-    )
-    metadata = store.metadata(PENDING, name)
-    assert metadata is not None
-    assert metadata["reprocessAttempts"] == "1"  # the failed move still used up an attempt
-    assert metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
-
-    clock.advance(timedelta(minutes=5))  # the claim and the back-off run out
-    store.crash = False
-    report = reprocess_dead_letters(store, ports)
-    bus.run()
-
-    assert report.blobs_archived == 1
-    assert store.metadata(ARCHIVED, name)["reprocessAttempts"] == "2"  # type: ignore[index]
-    assert where(store, name) is ARCHIVED
-    assert get_reservation(reservation_id, ports).status == "Confirmed"
-    assert len(live_authorizations(ports)) == 1
-
-
-class WorkerKilled(BaseException):
-    """The host killing the worker mid-replay (a function timeout): nothing after it runs."""
-
-
-def killing(subscription: str, event_type: str, data: object, ports: Ports) -> None:
-    raise WorkerKilled
-
-
-def test_a_run_killed_mid_replay_has_used_up_its_attempt(
-    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, clock: Clock
-) -> None:
-    _, allocated = book_with_billing_down(ports, bus)
-    name = blob_name("billing")
-    store.put(name, blob([as_cloudevents_letter(allocated)]))
-
-    with pytest.raises(WorkerKilled):
-        reprocess_dead_letters(store, ports, dispatcher=killing)
-    store.expire_claim(name)
-
-    assert where(store, name) is PENDING
-    metadata = store.metadata(PENDING, name)
-    assert metadata is not None
-    assert metadata["reprocessAttempts"] == "1"
-    assert metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
-    assert reprocess_dead_letters(store, ports).blobs_skipped == 1  # backing off, not replayed
-
-
-class RenewFailingStore(InMemoryDeadLetterStore):
-    """Storage fails mid-replay with something the reprocessor does not expect."""
-
-    def renew(self, claim: ClaimedDeadLetter) -> None:
-        raise RuntimeError("storage answered 500")
-
-
-def test_an_unexpected_error_mid_replay_still_counts_the_attempt(
-    ports: Ports, bus: Bus, clock: Clock
-) -> None:
-    store = RenewFailingStore(clock=clock)
-    _, allocated = book_with_billing_down(ports, bus)
-    name = blob_name("billing")
-    store.put(name, blob([as_cloudevents_letter(allocated)]))
-
-    report = reprocess_dead_letters(store, ports)
-
-    assert report.blobs_skipped == 1
-    assert "storage answered 500" in report.blobs[0].reason
-    metadata = store.metadata(PENDING, name)
-    assert metadata is not None
-    assert metadata["reprocessAttempts"] == "1"
-    assert metadata["nextAttemptAt"] == "2031-04-01T12:05:00Z"
-
-
-def test_a_blob_that_kills_every_run_is_poisoned_after_max_attempts(
-    ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, clock: Clock
-) -> None:
-    _, allocated = book_with_billing_down(ports, bus)
-    name = blob_name("billing")
-    store.put(name, blob([as_cloudevents_letter(allocated)]))
-    kills = 0
-
-    def counting_kills(subscription: str, event_type: str, data: object, ports: Ports) -> None:
-        nonlocal kills
-        kills += 1
-        raise WorkerKilled
-
-    for attempt in range(1, 6):
-        with pytest.raises(WorkerKilled):
-            reprocess_dead_letters(store, ports, dispatcher=counting_kills)
-        store.expire_claim(name)
-        metadata = store.metadata(PENDING, name)
-        assert metadata is not None
-        assert metadata["reprocessAttempts"] == str(attempt)
-        due = parse_time(metadata["nextAttemptAt"])
-        assert due is not None
-        clock.now = due
-
-    final = reprocess_dead_letters(store, ports, dispatcher=counting_kills)
-
-    assert kills == 5  # the sixth run did not replay it again
-    assert final.blobs_poisoned == 1
-    assert where(store, name) is POISON
-    metadata = store.metadata(POISON, name)
-    assert metadata is not None
-    assert metadata["reprocessAttempts"] == "5"
-    assert "5 reprocessing runs did not finish" in metadata["reason"]
-    assert "nextAttemptAt" not in metadata
-
-
 def test_two_reprocessors_at_once_apply_each_event_once(
     ports: Ports, bus: Bus, store: InMemoryDeadLetterStore
 ) -> None:
@@ -482,33 +260,33 @@ def test_two_reprocessors_at_once_apply_each_event_once(
     assert all(where(store, name) is ARCHIVED for name, _ in letters)
 
 
+class RecordedMetrics:
+    """The ``DeadLetterMetrics`` port, keeping what it was given."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, Mapping[str, Mapping[str, int]]]] = []
+
+    def record(self, trigger: str, counts: Mapping[str, Mapping[str, int]]) -> None:
+        self.runs.append((trigger, counts))
+
+
 def test_each_run_logs_and_counts_what_it_did(
     ports: Ports, bus: Bus, store: InMemoryDeadLetterStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     _, allocated = book_with_billing_down(ports, bus)
     store.put(blob_name("billing"), blob([as_cloudevents_letter(allocated)]))
     store.put("NOBODY/2031/4/1/9/x.json", b"[]")
-    reader = InMemoryMetricReader()
-    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
+    metrics = RecordedMetrics()
 
     with caplog.at_level(logging.INFO, logger="handlers.dead_letters"):
-        reprocess_dead_letters(store, ports, meter=meter)
+        reprocess_dead_letters(store, dataclasses.replace(ports, dead_letter_metrics=metrics))
 
     summary = [r for r in caplog.records if r.getMessage().startswith("dead letters (timer)")]
     assert len(summary) == 1
     assert summary[0].deadLetters["blobs"]["archived"] == 1  # type: ignore[attr-defined]
-    data = reader.get_metrics_data()
-    assert data is not None
-    points = {
-        (metric.name, point.attributes["outcome"]): point.value
-        for resource in data.resource_metrics
-        for scope in resource.scope_metrics
-        for metric in scope.metrics
-        for point in metric.data.data_points
-        if isinstance(point, NumberDataPoint) and point.attributes is not None
-    }
-    assert points[("hotel.dead_letters.blobs", "found")] == 2
-    assert points[("hotel.dead_letters.blobs", "archived")] == 1
-    assert points[("hotel.dead_letters.blobs", "poisoned")] == 1
-    assert points[("hotel.dead_letters.events", "replayed")] == 1
-    assert points[("hotel.dead_letters.events", "found")] == 1
+    ((trigger, counts),) = metrics.runs
+    assert trigger == "timer"
+    assert counts == summary[0].deadLetters  # type: ignore[attr-defined]
+    assert counts["blobs"]["found"] == 2
+    assert counts["blobs"]["archived"] == counts["blobs"]["poisoned"] == 1
+    assert counts["events"]["found"] == counts["events"]["replayed"] == 1

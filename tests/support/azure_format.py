@@ -1,10 +1,14 @@
 """Dead-letter blobs as Azure writes them, and a saga that dead-letters one subscription.
 
-Format (Microsoft Learn, "Dead letter and retry policies"; see /work/shared/docs/event-grid.md):
-a JSON array of one or more events in the topic's schema with the dead-letter fields added --
-camelCase for the Event Grid schema (``deadLetterReason``, ``deliveryAttempts``,
-``lastDeliveryOutcome``, ``publishTime``, ``lastDeliveryAttemptTime``; ``lastHttpStatusCode`` is
-seen in the wild), lowercase for CloudEvents. Path ``{SUB}/{yyyy}/{M}/{d}/{H}/{guid}.json``.
+Shared by the unit tests of the dead letters and by the integration tests on Azurite.
+
+Format (Microsoft Learn, "Dead letter and retry policies" for Event Grid): a JSON array of one or
+more events in the topic's schema with the dead-letter fields added -- camelCase for the Event
+Grid schema (``deadLetterReason``, ``deliveryAttempts``, ``lastDeliveryOutcome``,
+``publishTime``, ``lastDeliveryAttemptTime``; ``lastHttpStatusCode`` is seen in the wild),
+lowercase for CloudEvents. Path ``{SUB}/{yyyy}/{M}/{d}/{H}/{guid}.json``. The events are built
+here by hand, not with handlers/dead_letters/blob_format.py, so that its reader is tested against
+the format rather than against its own writer.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from handlers.dead_letters import dead_letter_name
+from handlers.dead_letters.blob_format import dead_letter_name
 from handlers.ports import Ports
 from tests.unit.handlers.harness import Bus, Delivery, book
 

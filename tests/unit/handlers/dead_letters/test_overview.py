@@ -14,7 +14,7 @@ from handlers.dead_letters import (
     reprocess_dead_letters,
 )
 from handlers.ports import DeadLetterState, Ports
-from tests.unit.dead_letters.azure_format import (
+from tests.support.azure_format import (
     a_cloudevent,
     as_cloudevents_letter,
     blob,
