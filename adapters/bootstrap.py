@@ -46,7 +46,13 @@ from domain.billing import Folio
 from domain.catalog import DEMO_CATALOG, Hotel
 from domain.loyalty import LoyaltyAccount
 from domain.reservation import Reservation
-from handlers.ports import DeadLetterStore, EventPublisher, EventToCloudEvent, Ports
+from handlers.ports import (
+    DeadLetterMetrics,
+    DeadLetterStore,
+    EventPublisher,
+    EventToCloudEvent,
+    Ports,
+)
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -133,6 +139,7 @@ def build_table_ports(
     publisher: EventPublisher,
     clock: Callable[[], datetime],
     dead_letters: DeadLetterStore | None = None,
+    dead_letter_metrics: DeadLetterMetrics | None = None,
     to_cloudevent: EventToCloudEvent = to_cloudevent,
 ) -> Ports:
     """Every storage port on one ``TableStore``: Azure's, or the tests' in-memory one."""
@@ -153,6 +160,7 @@ def build_table_ports(
         gateway=SandboxPaymentGateway(),
         clock=clock,
         dead_letters=dead_letters,
+        dead_letter_metrics=dead_letter_metrics,
     )
 
 
