@@ -20,9 +20,8 @@ never succeed; anything else -- a storage outage, or ``NewerSchemaVersionError``
 newer publisher mid-deploy, fine once this worker is upgraded) -- is retried.
 
 A blob is copied before the original is deleted; a crash mid-blob leaves it pending (its claim
-expires) and replaying it again is harmless. ``deliver`` is the live edge: an event that can never
-succeed is quarantined to ``deadletter-poison`` and acknowledged instead of being retried by Event
-Grid for 24 hours.
+expires) and replaying it again is harmless. A live delivery that can never succeed is
+quarantined to ``deadletter-poison`` at the edge, in this format (entrypoints/eventgrid_edge.py).
 """
 
 from __future__ import annotations
@@ -65,7 +64,6 @@ REASON: Final = "reason"
 NEXT_ATTEMPT_AT: Final = "nextAttemptAt"
 REPROCESSED_BY: Final = "reprocessedBy"
 DEAD_LETTERED_AT: Final = "deadLetteredAt"
-QUARANTINED_AT: Final = "quarantinedAt"
 # The audit trail of an operator's requeue (the last ``reason`` is kept as it was).
 REQUEUED_AT: Final = "requeuedAt"
 REQUEUED_FROM: Final = "requeuedFrom"
@@ -77,9 +75,6 @@ RETRYING: Final = "retrying"
 SKIPPED: Final = "skipped"
 REQUEUED: Final = "requeued"
 
-# The reason fields added to an event quarantined at delivery (CloudEvents attribute names are
-# lowercase alphanumerics; the Event Grid schema uses camelCase like its dead-letter fields).
-EDGE_DEAD_LETTER_REASON: Final = "UnprocessableEvent"
 MAX_METADATA_VALUE: Final = 1024
 
 
@@ -583,71 +578,6 @@ def _replay(
             {**common, OUTCOME: ARCHIVED, REASON: outcome.reason, NEXT_ATTEMPT_AT: ""},
         )
     return outcome
-
-
-# -- poison at the edge ---------------------------------------------------------------------
-
-
-def deliver(
-    subscription: str,
-    event: Mapping[str, Any],
-    ports: Ports,
-    store: DeadLetterStore,
-    *,
-    dispatcher: Dispatcher = dispatch,
-) -> bool:
-    """A live Event Grid delivery: dispatch it; True if handled.
-
-    An event that can never be processed (EventError) is written to ``deadletter-poison`` with
-    the reason and acknowledged (False): retrying it would only delay the same failure by 24 h.
-    Any other exception propagates, so Event Grid retries (and finally dead-letters) it.
-    """
-    cloudevent = "specversion" in event
-    event_type = str(event.get("type") if cloudevent else event.get("eventType"))
-    data = event.get("data")
-    try:
-        dispatcher(subscription, event_type, data, ports)
-    except EventError as exc:
-        quarantine(subscription, event, exc, ports, store)
-        return False
-    return True
-
-
-def quarantine(
-    subscription: str,
-    event: Mapping[str, Any],
-    error: EventError,
-    ports: Ports,
-    store: DeadLetterStore,
-) -> str:
-    """Write ``event`` to ``deadletter-poison`` as a one-element dead-letter array; its name."""
-    now = ports.clock()
-    reason = f"{type(error).__name__}: {error}"
-    fields = {
-        "deadLetterReason": EDGE_DEAD_LETTER_REASON,
-        "deadLetterDetail": reason,
-        "deliveryAttempts": 1,
-        "lastDeliveryOutcome": "Poison",
-        "lastDeliveryAttemptTime": iso(now),
-    }
-    if "specversion" in event:
-        fields = {key.lower(): value for key, value in fields.items()}
-    name = dead_letter_name(subscription, now)
-    body = json.dumps([{**event, **fields}], ensure_ascii=False, default=str).encode("utf-8")
-    store.quarantine(
-        name,
-        body,
-        {
-            OUTCOME: POISONED,
-            REASON: metadata_value(reason),
-            REPROCESS_ATTEMPTS: "0",
-            REPROCESSED_BY: "edge",
-            QUARANTINED_AT: iso(now),
-            DEAD_LETTERED_AT: iso(now),
-        },
-    )
-    log.warning("%s: quarantined event %s to %s: %s", subscription, event.get("id"), name, reason)
-    return name
 
 
 # -- the operator's view --------------------------------------------------------------------
