@@ -15,10 +15,7 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
-from typing import Any
 
-import azure.functions as func
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobLeaseClient, BlobServiceClient, ContentSettings
 
@@ -28,7 +25,6 @@ from adapters.storage_names import (
     DEADLETTER_CONTAINER,
     DEADLETTER_POISON_CONTAINER,
 )
-from handlers.dead_letters.blob_format import iso
 from handlers.ports import ClaimedDeadLetter, ClaimLostError, DeadLetter, DeadLetterState
 
 JSON: ContentSettings = ContentSettings(content_type="application/json")
@@ -185,36 +181,3 @@ class BlobDeadLetterStore:
         with contextlib.suppress(ResourceNotFoundError):  # a concurrent requeue deleted it first
             source.delete_blob()
         return True
-
-
-def delivered_event_json(event: func.CloudEvent | func.EventGridEvent) -> dict[str, Any]:
-    """The JSON of an event as the Functions worker decoded it (to quarantine it as it came)."""
-    if isinstance(event, func.EventGridEvent):
-        return {
-            "id": event.id,
-            "topic": event.topic,
-            "subject": event.subject,
-            "eventType": event.event_type,
-            "eventTime": _iso_or_none(event.event_time),
-            "dataVersion": event.data_version,
-            "metadataVersion": "1",
-            "data": event.get_json(),
-        }
-    document: dict[str, Any] = {
-        "specversion": event.specversion,
-        "id": event.id,
-        "source": event.source,
-        "type": event.type,
-        "subject": event.subject,
-        "time": _iso_or_none(event.time),
-        "datacontenttype": event.datacontenttype,
-        "dataschema": event.dataschema,
-    }
-    document = {key: value for key, value in document.items() if value is not None}
-    document.update(event.extension_attrs or {})
-    document["data"] = event.get_json()
-    return document
-
-
-def _iso_or_none(when: datetime | None) -> str | None:
-    return None if when is None else iso(when)

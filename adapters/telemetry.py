@@ -11,29 +11,31 @@ is left alone.
 
 The spans:
 
-- ``http_span(req)``: a SERVER span per HTTP request (opened by ``http_edge.handle_errors``),
-  continuing an incoming ``traceparent`` header;
+- ``http_span(req)``: a SERVER span per HTTP request (opened by
+  ``entrypoints.http_edge.handle_errors``), continuing an incoming ``traceparent`` header;
 - ``publish_span(cloudevents, endpoint)``: a PRODUCER span per publish to the topic;
-- ``consume_span(subscription, event)`` / ``@consumes(subscription)``: a CONSUMER span per
-  delivered CloudEvent, continuing the ``traceparent``/``tracestate`` extensions that
-  ``adapters.cloudevents.to_cloudevent`` stamped when the event was recorded.
+- ``consume_span(subscription, event)``: a CONSUMER span per delivered CloudEvent (opened by
+  ``entrypoints.eventgrid_edge.consumes``), continuing the ``traceparent``/``tracestate``
+  extensions that ``adapters.cloudevents.to_cloudevent`` stamped when the event was recorded.
 
 Because an event is recorded inside the span of whoever caused it, every consumer's span is a
 descendant of the HTTP request that started the saga. Span attributes ``hotel.reservation_id``
 and ``cloudevents.event_type`` become Application Insights custom dimensions.
+
+Requests, responses and events are read through the small protocols below, which the Functions
+worker's ``HttpRequest``, ``HttpResponse`` and ``CloudEvent`` satisfy: only ``entrypoints/``
+depends on ``azure.functions``.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
-import azure.functions as func
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -53,14 +55,10 @@ __all__ = [
     "build_tracer_provider",
     "configure_telemetry",
     "consume_span",
-    "consumes",
     "http_span",
     "publish_span",
     "record_response",
 ]
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 SERVICE_NAME: Final = "hotel-reservations"
 ATTR_RESERVATION_ID: Final = "hotel.reservation_id"
@@ -73,6 +71,47 @@ _PROPAGATOR: Final = TraceContextTextMapPropagator()
 _TRACER: Final = trace.get_tracer("hotel")  # a proxy until a provider is installed
 _CONFIGURE_LOCK: Final = threading.Lock()
 log = logging.getLogger(__name__)
+
+
+# -- what the spans read ----------------------------------------------------------------------
+
+
+class HttpRequestLike(Protocol):
+    """The parts of an HTTP request a SERVER span reads (``func.HttpRequest`` has them)."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+    @property
+    def route_params(self) -> Mapping[str, str]: ...
+
+
+class HttpResponseLike(Protocol):
+    """The parts of an HTTP response a SERVER span records (``func.HttpResponse`` has them)."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+class CloudEventLike(Protocol):
+    """The parts of a delivered CloudEvent a CONSUMER span reads (``func.CloudEvent`` has them)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def extension_attrs(self) -> dict[str, Any]: ...
+    def get_json(self) -> Any: ...
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -172,7 +211,7 @@ def _ambient_span_context() -> trace.SpanContext | None:
 # -- HTTP ------------------------------------------------------------------------------------
 
 
-def route_template(req: func.HttpRequest) -> str:
+def route_template(req: HttpRequestLike) -> str:
     """The request path with route values replaced by their names: ``/api/reservations/{id}``."""
     path = urlsplit(req.url).path or "/"
     params = {value: name for name, value in req.route_params.items() if value}
@@ -180,7 +219,7 @@ def route_template(req: func.HttpRequest) -> str:
 
 
 @contextmanager
-def http_span(req: func.HttpRequest) -> Iterator[Span]:
+def http_span(req: HttpRequestLike) -> Iterator[Span]:
     """A SERVER span ``"{METHOD} {route}"`` for one HTTP request (see ``record_response``).
 
     Its parent: the span the runtime made current (the Functions host already continued the
@@ -202,7 +241,7 @@ def http_span(req: func.HttpRequest) -> Iterator[Span]:
         yield span
 
 
-def record_response(span: Span, response: func.HttpResponse) -> None:
+def record_response(span: Span, response: HttpResponseLike) -> None:
     """Status code on the span (5xx is an error); a new reservation's id from ``Location``."""
     span.set_attribute("http.response.status_code", response.status_code)
     span.set_attribute("http.status_code", response.status_code)
@@ -263,7 +302,7 @@ def publish_span(cloudevents: Sequence[Mapping[str, Any]], endpoint: str) -> Ite
 
 
 @contextmanager
-def consume_span(subscription: str, event: func.CloudEvent) -> Iterator[Span]:
+def consume_span(subscription: str, event: CloudEventLike) -> Iterator[Span]:
     """A CONSUMER span ``"{subscription} process {type}"`` for one delivered CloudEvent.
 
     Its parent is the trace context in the event's ``traceparent`` extension (so the consumer
@@ -295,27 +334,3 @@ def consume_span(subscription: str, event: func.CloudEvent) -> Iterator[Span]:
         links=links,
     ) as span:
         yield span
-
-
-def consumes(subscription: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate an Event Grid trigger: its body runs inside ``consume_span(subscription, ...)``.
-
-    The CloudEvent is found among the arguments (the worker passes bindings by name); for an
-    Event Grid-schema event the body runs without a span. ``functools.wraps`` keeps the
-    signature the Functions indexing reads.
-    """
-
-    def decorate(function: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(function)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            event = next(
-                (v for v in (*args, *kwargs.values()) if isinstance(v, func.CloudEvent)), None
-            )
-            if event is None:
-                return function(*args, **kwargs)
-            with consume_span(subscription, event):
-                return function(*args, **kwargs)
-
-        return wrapper
-
-    return decorate

@@ -2,7 +2,9 @@
 
 The worker imports ``function_app.py`` from the script root, looks for exactly one
 ``FunctionApp`` (any ``FunctionRegister``) among the module's globals and calls
-``app.get_functions()`` once. Each function's raw bindings are what the host reads.
+``app.get_functions()`` once, which includes the functions of every blueprint registered on it
+(``app.register_functions(bp)``; a ``Blueprint`` itself is not an app). Each function's raw
+bindings are what the host reads.
 """
 
 from __future__ import annotations

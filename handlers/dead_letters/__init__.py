@@ -7,8 +7,10 @@ One concern per module:
 - ``report``: what a reprocessing run did, and its JSON;
 - ``reprocessor``: ``reprocess_dead_letters`` and its retry policy;
 - ``requeue``: the operator's requeue from poison or the archive;
-- ``overview``: the operator's view and the operator routes' query models;
-- ``live``: ``deliver``, the live path of every event, which quarantines poison at the edge.
+- ``overview``: the operator's view and the operator routes' query models.
+
+The live path of every event, which quarantines poison at the edge, is the Event Grid entry
+point's (entrypoints/eventgrid_edge.py).
 
 The names callers use are re-exported here.
 """
@@ -24,7 +26,6 @@ from handlers.dead_letters.blob_format import (
     parse_dead_letter_blob,
     parse_time,
 )
-from handlers.dead_letters.live import deliver, quarantine
 from handlers.dead_letters.metadata import subscription_of
 from handlers.dead_letters.overview import (
     DeadLetterQuery,
@@ -56,13 +57,11 @@ __all__ = [
     "UnreadableDeadLetterError",
     "dead_letter_name",
     "dead_letter_overview",
-    "deliver",
     "is_due",
     "iso",
     "metadata_value",
     "parse_dead_letter_blob",
     "parse_time",
-    "quarantine",
     "reprocess_dead_letters",
     "requeue_dead_letters",
     "subscription_of",

@@ -21,7 +21,7 @@ from typing import Any
 
 from handlers.dead_letters.blob_format import dead_letter_name
 from handlers.ports import Ports
-from tests.unit.handlers.harness import Bus, Delivery, book
+from tests.support.harness import Bus, Delivery, book
 
 TOPIC_ID = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/hotel"

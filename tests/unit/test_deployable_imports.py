@@ -1,6 +1,6 @@
-"""What Azure deploys (function_app.py, domain/, handlers/, adapters/) imports only what Azure
-installs: the standard library, its own packages and requirements.txt. devstack/ and tests/ are
-excluded by .funcignore and their dependencies live in requirements-dev.txt."""
+"""What Azure deploys (function_app.py, entrypoints/, domain/, handlers/, adapters/) imports only
+what Azure installs: the standard library, its own packages and requirements.txt. devstack/ and
+tests/ are excluded by .funcignore and their dependencies live in requirements-dev.txt."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-FIRST_PARTY = {"adapters", "domain", "handlers", "function_app"}
+FIRST_PARTY = {"adapters", "domain", "entrypoints", "handlers", "function_app"}
 # Top-level import names of requirements.txt's packages.
 RUNTIME = {"azure", "pydantic", "pydantic_settings", "opentelemetry"}
 
 
 def deployed_files() -> list[Path]:
     files = [REPO / "function_app.py"]
-    for package in ("domain", "handlers", "adapters"):
+    for package in ("entrypoints", "domain", "handlers", "adapters"):
         files += sorted((REPO / package).rglob("*.py"))
     return files
 

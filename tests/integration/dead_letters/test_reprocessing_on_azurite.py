@@ -26,7 +26,7 @@ from tests.support.azure_format import (
     blob_name,
     book_with_billing_down,
 )
-from tests.unit.handlers.harness import Bus, Clock, live_authorizations, make_ports
+from tests.support.harness import Bus, Clock, live_authorizations, make_ports
 
 pytestmark = pytest.mark.integration
 

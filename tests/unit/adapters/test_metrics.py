@@ -16,7 +16,7 @@ from tests.support.azure_format import (
     blob_name,
     book_with_billing_down,
 )
-from tests.unit.handlers.harness import Bus, Clock, make_ports
+from tests.support.harness import Bus, Clock, make_ports
 
 
 def test_each_run_adds_its_blobs_and_events_by_outcome_and_trigger() -> None:

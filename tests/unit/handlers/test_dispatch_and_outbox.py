@@ -10,8 +10,8 @@ from handlers.dispatch import HANDLERS, dispatch
 from handlers.outbox import SETTLE_AFTER, relay_outbox
 from handlers.ports import Ports
 from handlers.routing import SUBSCRIPTIONS
+from tests.support.harness import Bus, Clock, book
 from tests.support.memory_ports import InMemoryPublisher
-from tests.unit.handlers.harness import Bus, Clock, book
 
 
 def requested() -> ReservationRequested:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from domain.errors import InvalidTransitionError
 from handlers import billing
 from handlers.reservations import cancel_reservation, get_reservation
-from tests.unit.handlers.harness import (
+from tests.support.harness import (
     Bus,
     book,
     gateway,

@@ -20,7 +20,7 @@ from handlers.reservations import (
     request_reservation,
     reservation_events,
 )
-from tests.unit.handlers.harness import Bus, command, request_body, types_of
+from tests.support.harness import Bus, command, request_body, types_of
 
 TODAY = date(2031, 4, 1)
 

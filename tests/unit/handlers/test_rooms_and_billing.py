@@ -13,7 +13,7 @@ from handlers import billing
 from handlers.ports import OutboxEntry, Ports
 from handlers.reservations import cancel_reservation, get_reservation
 from handlers.rooms import availability
-from tests.unit.handlers.harness import Bus, book, held_nights, live_authorizations, types_of
+from tests.support.harness import Bus, book, held_nights, live_authorizations, types_of
 
 MAY_1, MAY_4 = date(2031, 5, 1), date(2031, 5, 4)
 

@@ -19,8 +19,7 @@ from handlers.reservations import (
     get_reservation,
     reservation_events,
 )
-from tests.support.memory_ports import InMemoryPublisher
-from tests.unit.handlers.harness import (
+from tests.support.harness import (
     Bus,
     Clock,
     book,
@@ -29,6 +28,7 @@ from tests.unit.handlers.harness import (
     live_authorizations,
     types_of,
 )
+from tests.support.memory_ports import InMemoryPublisher
 
 MAY_1, MAY_2, MAY_3 = date(2031, 5, 1), date(2031, 5, 2), date(2031, 5, 3)
 

@@ -59,8 +59,7 @@ from handlers.reservations import (
     request_reservation,
     reservation_events,
 )
-from tests.support.memory_ports import InMemoryPublisher, PublishFailedError
-from tests.unit.handlers.harness import (
+from tests.support.harness import (
     NOW,
     Bus,
     Clock,
@@ -69,6 +68,7 @@ from tests.unit.handlers.harness import (
     gateway,
     make_ports,
 )
+from tests.support.memory_ports import InMemoryPublisher, PublishFailedError
 
 # Two suites sell out fast: weighted so that most bookings compete for them.
 ROOM_TYPES: Final = (

@@ -26,8 +26,8 @@ from handlers.reservations import (
 )
 from handlers.routing import SUBSCRIPTIONS
 from handlers.unit_of_work import Change, RepositorySlot, execute
+from tests.support.harness import Bus, Clock, book, command, gateway
 from tests.support.memory_ports import InMemoryPublisher, PublishFailedError, build_memory_ports
-from tests.unit.handlers.harness import Bus, Clock, book, command, gateway
 
 
 def publisher(ports: Ports) -> InMemoryPublisher:

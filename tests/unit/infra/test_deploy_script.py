@@ -150,6 +150,9 @@ def test_package_respects_funcignore(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     names = zipfile.ZipFile(archive).namelist()
     assert {"function_app.py", "host.json", "requirements.txt"} <= set(names)
+    # Every package function_app.py imports, directly or not, is shipped.
+    for package in ("entrypoints", "handlers", "adapters", "domain"):
+        assert f"{package}/__init__.py" in names, package
     top_level = {name.split("/", 1)[0] for name in names}
     for ignored in ("infra", "tests", "devstack", ".venv", "node_modules", "local.settings.json"):
         assert ignored not in top_level, ignored

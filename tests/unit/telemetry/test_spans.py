@@ -17,7 +17,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from adapters.cloudevents import to_cloudevent
-from adapters.http_edge import handle_errors, json_response
 from adapters.settings import Settings
 from adapters.telemetry import (
     ATTR_EVENT_ID,
@@ -26,13 +25,14 @@ from adapters.telemetry import (
     ATTR_SUBSCRIPTION,
     configure_telemetry,
     consume_span,
-    consumes,
     http_span,
     publish_span,
     route_template,
 )
 from domain.errors import ReservationNotFoundError
 from domain.events import ReservationRequested
+from entrypoints.eventgrid_edge import consumes
+from entrypoints.http_edge import handle_errors, json_response
 from tests.unit.telemetry.spans import memory_exporter, trace_id_hex
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

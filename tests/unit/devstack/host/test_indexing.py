@@ -37,6 +37,48 @@ def test_a_blueprint_is_not_an_app() -> None:
     assert find_app(module_with(app=app, bp=blueprint)) is app
 
 
+def test_functions_registered_from_blueprints_are_indexed_like_the_apps_own() -> None:
+    # The worker indexes app.get_functions(), which includes every registered blueprint's
+    # functions; an HTTP route without an auth level takes the app's, as if declared on it.
+    http = func.Blueprint()  # type: ignore[no-untyped-call]
+    events = func.Blueprint()  # type: ignore[no-untyped-call]
+
+    @http.route(route="orders/{id}", methods=["GET"])
+    def order(req: func.HttpRequest) -> func.HttpResponse:
+        raise NotImplementedError
+
+    @http.route(route="health", auth_level=func.AuthLevel.ANONYMOUS)
+    def health(req: func.HttpRequest) -> func.HttpResponse:
+        raise NotImplementedError
+
+    @events.function_name(name="rooms")
+    @events.event_grid_trigger(arg_name="event")
+    def on_rooms(event: func.CloudEvent) -> None: ...
+
+    @events.schedule(schedule="0 */5 * * * *", arg_name="timer", run_on_startup=False)
+    def sweep(timer: func.TimerRequest) -> None: ...
+
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ADMIN)
+
+    @app.route(route="own")
+    def own(req: func.HttpRequest) -> func.HttpResponse:
+        raise NotImplementedError
+
+    app.register_functions(http)
+    app.register_functions(events)
+
+    infos = index_app(app)
+    assert list(infos) == ["own", "order", "health", "rooms", "sweep"]
+    assert infos["order"].http is not None
+    assert infos["order"].http.auth_level is AuthLevel.ADMIN
+    assert infos["order"].http.route.template == "orders/{id}"
+    assert infos["health"].http is not None
+    assert infos["health"].http.auth_level is AuthLevel.ANONYMOUS
+    assert infos["rooms"].trigger_type == "eventGridTrigger"
+    assert infos["sweep"].timer is not None
+    assert not infos["sweep"].timer.run_on_startup
+
+
 def test_http_defaults_route_to_the_name_and_auth_to_the_app_level() -> None:
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ADMIN)
 
@@ -202,3 +244,33 @@ def test_a_bad_thread_count_is_a_start_error(tmp_path: Path, restored: None) -> 
         FunctionsHost.load(
             tmp_path, module="unit_host_app2", settings={"PYTHON_THREADPOOL_THREAD_COUNT": "0"}
         )
+
+
+BLUEPRINT = """
+import azure.functions as func
+
+bp = func.Blueprint()
+
+@bp.route(route="x", auth_level=func.AuthLevel.ANONYMOUS)
+def x(req: func.HttpRequest) -> str:
+    return "x"
+"""
+
+BLUEPRINT_APP = """
+import azure.functions as func
+import unit_host_blueprint
+
+app = func.FunctionApp()
+app.register_functions(unit_host_blueprint.bp)
+"""
+
+
+def test_an_app_of_blueprints_can_be_loaded_again(tmp_path: Path, restored: None) -> None:
+    # The app module is executed afresh on each load, but its blueprints' module is imported
+    # once: a new FunctionApp indexes the same blueprint functions again, unchanged.
+    write_app(tmp_path, BLUEPRINT, "unit_host_blueprint")
+    write_app(tmp_path, BLUEPRINT_APP, "unit_host_blueprint_app")
+    first = FunctionsHost.load(tmp_path, module="unit_host_blueprint_app")
+    second = FunctionsHost.load(tmp_path, module="unit_host_blueprint_app")
+    assert list(first.functions) == list(second.functions) == ["x"]
+    assert first.functions["x"].bindings == second.functions["x"].bindings

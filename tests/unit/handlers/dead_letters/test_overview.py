@@ -20,7 +20,7 @@ from tests.support.azure_format import (
     blob,
     book_with_billing_down,
 )
-from tests.unit.handlers.harness import Bus, Clock
+from tests.support.harness import Bus, Clock
 
 
 def test_the_overview_lists_each_state_with_reason_attempts_and_age(

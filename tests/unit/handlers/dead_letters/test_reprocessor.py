@@ -23,8 +23,8 @@ from tests.support.azure_format import (
     blob_name,
     book_with_billing_down,
 )
+from tests.support.harness import Bus, Clock, live_authorizations
 from tests.unit.handlers.dead_letters.stories import ARCHIVED, PENDING, POISON, where
-from tests.unit.handlers.harness import Bus, Clock, live_authorizations
 
 
 def test_a_dead_lettered_billing_event_is_replayed_and_the_booking_confirmed(

@@ -8,8 +8,8 @@ import json
 import azure.functions as func
 import pytest
 
-import function_app
 from adapters.memory_deadletters import InMemoryDeadLetterStore
+from entrypoints import ops, wiring
 from handlers.dead_letters import reprocess_dead_letters, requeue_dead_letters
 from handlers.ports import Ports
 from handlers.reservations import get_reservation
@@ -19,8 +19,8 @@ from tests.support.azure_format import (
     blob_name,
     book_with_billing_down,
 )
+from tests.support.harness import Bus, Clock
 from tests.unit.handlers.dead_letters.stories import ARCHIVED, PENDING, POISON, Flaky, where
-from tests.unit.handlers.harness import Bus, Clock
 
 
 def poisoned_after_five_failed_runs(
@@ -138,16 +138,16 @@ def test_a_blob_whose_pending_twin_is_being_replayed_is_skipped(
 
 @pytest.fixture
 def route(ports: Ports, store: InMemoryDeadLetterStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The function app, wired to the in-memory ports and dead-letter store."""
+    """The ops routes, wired to the in-memory ports and dead-letter store."""
     wired = dataclasses.replace(ports, dead_letters=store)
-    monkeypatch.setattr(function_app, "ports", lambda: wired)
+    monkeypatch.setattr(wiring, "ports", lambda: wired)
 
 
 def call(params: dict[str, str]) -> func.HttpResponse:
     request = func.HttpRequest(
         "POST", "http://localhost/api/ops/dead-letters/requeue", params=params, body=b""
     )
-    handler = function_app.requeue_dead_letters._function.get_user_function()
+    handler = ops.requeue_dead_letters._function.get_user_function()
     response: func.HttpResponse = handler(request)
     return response
 

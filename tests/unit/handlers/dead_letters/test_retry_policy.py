@@ -17,8 +17,8 @@ from tests.support.azure_format import (
     blob_name,
     book_with_billing_down,
 )
+from tests.support.harness import Bus, Clock, live_authorizations
 from tests.unit.handlers.dead_letters.stories import ARCHIVED, PENDING, POISON, Flaky, where
-from tests.unit.handlers.harness import Bus, Clock, live_authorizations
 
 
 def test_back_off_doubles_up_to_a_cap() -> None:

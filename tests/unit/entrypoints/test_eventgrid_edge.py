@@ -8,10 +8,9 @@ import re
 import azure.functions as func
 import pytest
 
-from adapters.deadletters import delivered_event_json
 from adapters.memory_deadletters import InMemoryDeadLetterStore
 from domain.errors import NewerSchemaVersionError
-from handlers.dead_letters import deliver
+from entrypoints.eventgrid_edge import deliver, delivered_event_json
 from handlers.ports import DeadLetterState, Ports
 from tests.support.azure_format import a_cloudevent, as_eventgrid_letter
 

@@ -11,14 +11,6 @@ import azure.functions as func
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from adapters.http_edge import (
-    PROBLEM_JSON,
-    ProblemError,
-    handle_errors,
-    idempotency_key,
-    json_response,
-    parse_body,
-)
 from domain.errors import (
     ConcurrencyError,
     HotelNotFoundError,
@@ -27,6 +19,14 @@ from domain.errors import (
     ReservationNotFoundError,
     RoomUnavailableError,
     ValidationError,
+)
+from entrypoints.http_edge import (
+    PROBLEM_JSON,
+    ProblemError,
+    handle_errors,
+    idempotency_key,
+    json_response,
+    parse_body,
 )
 
 BASE = "http://localhost:7071"

@@ -1,0 +1,30 @@
+"""The timers: the outbox relay and the dead-letter reprocessor (README "Dead letters")."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from entrypoints import wiring
+from handlers import dead_letters
+from handlers.outbox import relay_outbox
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+log = logging.getLogger("hotel")
+
+
+@bp.function_name(name="relay_outbox")
+@bp.timer_trigger(schedule="*/30 * * * * *", arg_name="timer", run_on_startup=False)
+def relay_outbox_timer(timer: func.TimerRequest) -> None:
+    """Publishes events committed but not published (a crash between commit and publish)."""
+    published = relay_outbox(wiring.ports())
+    if published:
+        log.warning("outbox relay published %d event(s) left unpublished", published)
+
+
+@bp.function_name(name="reprocess_dead_letters")
+@bp.timer_trigger(schedule="0 */5 * * * *", arg_name="timer", run_on_startup=False)
+def reprocess_dead_letters_timer(timer: func.TimerRequest) -> None:
+    """Replays dead-lettered events; archives what succeeds, quarantines poison (logs a summary)."""
+    dead_letters.reprocess_dead_letters(wiring.dead_letter_store(), wiring.ports(), trigger="timer")
