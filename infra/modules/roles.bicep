@@ -101,8 +101,8 @@ resource appTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Least privilege for the topic: only the dead-letter container.
-resource topicDeadletterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+// Least privilege for the topic: only the dead letter container.
+resource topicDeadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(deadletterContainer.id, topicPrincipalId, roles.storageBlobDataContributor)
   scope: deadletterContainer
   properties: {

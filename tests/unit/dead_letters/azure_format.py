@@ -1,7 +1,7 @@
-"""Dead-letter blobs as Azure writes them, and a saga that dead-letters one subscription.
+"""Dead letter blobs as Azure writes them, and a saga that dead-letters one subscription.
 
 Format (Microsoft Learn, "Dead letter and retry policies"; see /work/shared/docs/event-grid.md):
-a JSON array of one or more events in the topic's schema with the dead-letter fields added --
+a JSON array of one or more events in the topic's schema with the dead letter fields added --
 camelCase for the Event Grid schema (``deadLetterReason``, ``deliveryAttempts``,
 ``lastDeliveryOutcome``, ``publishTime``, ``lastDeliveryAttemptTime``; ``lastHttpStatusCode`` is
 seen in the wild), lowercase for CloudEvents. Path ``{SUB}/{yyyy}/{M}/{d}/{H}/{guid}.json``.
@@ -44,7 +44,7 @@ def dead_letter_fields(
 
 
 def as_cloudevents_letter(cloudevent: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """A CloudEvent as dead-lettered: its attributes plus the lowercase dead-letter fields."""
+    """A CloudEvent as dead-lettered: its attributes plus the lowercase dead letter fields."""
     extra = {key.lower(): value for key, value in dead_letter_fields(**fields).items()}
     return {**cloudevent, **extra}
 

@@ -1,4 +1,4 @@
-"""Reading Azure's dead-letter blobs, naming them, and the small rules around them."""
+"""Reading Azure's dead letter blobs, naming them, and the small rules around them."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ def test_a_blob_whose_pending_twin_is_being_replayed_is_skipped(
 
 @pytest.fixture
 def route(ports: Ports, store: InMemoryDeadLetterStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The function app, wired to the in-memory ports and dead-letter store."""
+    """The function app, wired to the in-memory ports and dead letter store."""
     wired = dataclasses.replace(ports, dead_letters=store)
     monkeypatch.setattr(function_app, "ports", lambda: wired)
 
