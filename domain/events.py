@@ -2,7 +2,7 @@
 
 Every event is a frozen pydantic model with a past-tense name. On the wire it is the ``data`` of a
 CloudEvent whose ``type`` is ``Hotel.<ClassName>`` and whose ``subject`` is
-``/hotels/{hotelId}/reservations/{reservationId}`` (contract.md). The payload carries
+``/hotels/{hotelId}/reservations/{reservationId}`` (docs/events.md). The payload carries
 ``schemaVersion``; readers upcast older payloads with ``parse_event`` before validation, so a
 publisher can move to a new version while old events are still in flight or dead-lettered.
 

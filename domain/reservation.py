@@ -1,6 +1,6 @@
 """The reservation: what the guest asked for and where the saga has taken it.
 
-Status machine (contract.md)::
+Status machine (docs/api.md)::
 
     Pending -> Confirmed | Rejected
     Pending | Confirmed -> Cancelled

@@ -1,6 +1,6 @@
-// Every RBAC grant the deployment needs; the ids are Azure built-in roles (see
-// /work/shared/docs/event-grid.md, section Bicep). Names are deterministic guid()s of scope,
-// principal and role, so redeploying is idempotent.
+// Every RBAC grant the deployment needs; the ids are Azure built-in role definition ids (Microsoft
+// Learn, "Azure built-in roles"), the same in every tenant. Names are deterministic guid()s of
+// scope, principal and role, so redeploying is idempotent.
 
 @description('Object id of the function app system-assigned identity.')
 param functionAppPrincipalId string

@@ -1,6 +1,6 @@
 """Dead letter blobs as Azure writes them, and a saga that dead-letters one subscription.
 
-Format (Microsoft Learn, "Dead letter and retry policies"; see /work/shared/docs/event-grid.md):
+Format (Microsoft Learn, "Dead letter and retry policies"):
 a JSON array of one or more events in the topic's schema with the dead letter fields added --
 camelCase for the Event Grid schema (``deadLetterReason``, ``deliveryAttempts``,
 ``lastDeliveryOutcome``, ``publishTime``, ``lastDeliveryAttemptTime``; ``lastHttpStatusCode`` is
