@@ -23,7 +23,7 @@ from adapters.eventgrid import EventGridPublisher
 from adapters.layout import BILLING, LOYALTY, RESERVATIONS, ROOMS
 from adapters.metrics import DeadLetterMeters
 from adapters.payments import SandboxPaymentGateway
-from adapters.settings import Settings, SettingsError
+from adapters.settings import AppSettingsError, Settings
 from adapters.storage_names import (
     BILLING_TABLE,
     CATALOG_TABLE,
@@ -100,7 +100,7 @@ def build_storage_clients(
 
         credential = DefaultAzureCredential()
     if settings.table_endpoint is None or settings.blob_endpoint is None:  # Settings forbids it
-        raise SettingsError("STORAGE_TABLE_ENDPOINT and STORAGE_BLOB_ENDPOINT are required")
+        raise AppSettingsError("STORAGE_TABLE_ENDPOINT and STORAGE_BLOB_ENDPOINT are required")
     return StorageClients(
         tables=TableServiceClient(str(settings.table_endpoint), credential=credential),
         blobs=BlobServiceClient(str(settings.blob_endpoint), credential=credential),

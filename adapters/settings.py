@@ -10,7 +10,7 @@ Monitor) with ``APPLICATIONINSIGHTS_AUTHENTICATION_STRING`` (``Authorization=AAD
 ingestion with the managed identity); without it ``OTEL_TRACES_EXPORTER`` = ``none`` (default;
 traces are still made and propagated, but not exported) or ``console``.
 
-A missing or invalid setting fails at start-up with ``SettingsError`` naming it.
+A missing or invalid setting fails at start-up with ``AppSettingsError`` naming it.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from adapters.connection import expand_connection_string
 
 
-class SettingsError(RuntimeError):
-    """The configuration is incomplete or wrong; the message names each bad setting."""
+class AppSettingsError(RuntimeError):
+    """The function app's settings are incomplete or wrong; the message names each bad one."""
 
 
 class Settings(BaseSettings):
@@ -120,13 +120,13 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from ``environ`` only (default: ``os.environ``); SettingsError if invalid."""
+        """Settings from ``environ`` only (default: ``os.environ``); AppSettingsError if invalid."""
         source = dict(os.environ if environ is None else environ)
         try:
             # model_validate reads the mapping only (no implicit environment or dotenv).
             return cls.model_validate(source)
         except ValidationError as exc:
-            raise SettingsError(_describe(exc)) from None
+            raise AppSettingsError(_describe(exc)) from None
 
 
 def _auth_parts(value: str) -> dict[str, str]:

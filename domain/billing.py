@@ -23,7 +23,7 @@ from domain.aggregate import Aggregate
 from domain.errors import InvalidTransitionError
 from domain.events import PaymentAuthorized, PaymentCaptured, PaymentDeclined, PaymentVoided
 from domain.money import ZERO, format_money, quantize
-from domain.stay import stay_nights
+from domain.stay import Stay
 
 FolioStatus = Literal[
     "Authorized", "Declined", "Voided", "Captured", "PartiallyCaptured", "Cancelled"
@@ -46,16 +46,16 @@ class FolioLine(BaseModel):
         }
 
 
-def price_stay(
-    room_type: str, check_in: date, check_out: date, nightly_rate: Decimal
-) -> list[FolioLine]:
+def price_stay(stay: Stay, nightly_rate: Decimal) -> list[FolioLine]:
     """One line per night at the nightly rate; the total is their sum (nights x rate)."""
     rate = quantize(nightly_rate)
     return [
         FolioLine(
-            description=f"{room_type} room, night of {night.isoformat()}", date=night, amount=rate
+            description=f"{stay.room_type} room, night of {night.isoformat()}",
+            date=night,
+            amount=rate,
         )
-        for night in stay_nights(check_in, check_out)
+        for night in stay.nights
     ]
 
 
@@ -102,29 +102,25 @@ class Folio(Aggregate):
         cls,
         *,
         reservation_id: str,
-        hotel_id: str,
-        room_type: str,
+        stay: Stay,
         room_number: str,
         guest_id: str,
-        check_in: date,
-        check_out: date,
         nightly_rate: Decimal,
         currency: str,
         authorization_id: str,
         at: datetime,
     ) -> Folio:
         folio = cls._priced(
-            reservation_id, hotel_id, room_type, room_number, guest_id, check_in, check_out,
-            nightly_rate, currency, "Authorized", at,
-        )  # fmt: skip
+            reservation_id, stay, room_number, guest_id, nightly_rate, currency, "Authorized", at
+        )
         folio.authorization_id = authorization_id
         folio.authorized_amount = folio.total
         folio.record(
             PaymentAuthorized(
                 reservation_id=reservation_id,
-                hotel_id=hotel_id,
+                hotel_id=stay.hotel_id,
                 occurred_at=at,
-                room_type=room_type,
+                room_type=stay.room_type,
                 room_number=room_number,
                 amount=folio.total,
                 currency=currency,
@@ -138,30 +134,26 @@ class Folio(Aggregate):
         cls,
         *,
         reservation_id: str,
-        hotel_id: str,
-        room_type: str,
+        stay: Stay,
         room_number: str,
         guest_id: str,
-        check_in: date,
-        check_out: date,
         nightly_rate: Decimal,
         currency: str,
         at: datetime,
     ) -> Folio:
         folio = cls._priced(
-            reservation_id, hotel_id, room_type, room_number, guest_id, check_in, check_out,
-            nightly_rate, currency, "Declined", at,
-        )  # fmt: skip
+            reservation_id, stay, room_number, guest_id, nightly_rate, currency, "Declined", at
+        )
         folio.lines = []
         folio.total = ZERO
         folio.record(
             PaymentDeclined(
                 reservation_id=reservation_id,
-                hotel_id=hotel_id,
+                hotel_id=stay.hotel_id,
                 occurred_at=at,
-                room_type=room_type,
+                room_type=stay.room_type,
                 room_number=room_number,
-                nights=stay_nights(check_in, check_out),
+                nights=stay.nights,
             )
         )
         return folio
@@ -184,28 +176,25 @@ class Folio(Aggregate):
     def _priced(
         cls,
         reservation_id: str,
-        hotel_id: str,
-        room_type: str,
+        stay: Stay,
         room_number: str,
         guest_id: str,
-        check_in: date,
-        check_out: date,
         nightly_rate: Decimal,
         currency: str,
         status: FolioStatus,
         at: datetime,
     ) -> Folio:
-        lines = price_stay(room_type, check_in, check_out, nightly_rate)
+        lines = price_stay(stay, nightly_rate)
         return cls(
             reservation_id=reservation_id,
-            hotel_id=hotel_id,
-            room_type=room_type,
+            hotel_id=stay.hotel_id,
+            room_type=stay.room_type,
             status=status,
             currency=currency,
             guest_id=guest_id,
             room_number=room_number,
-            check_in=check_in,
-            check_out=check_out,
+            check_in=stay.check_in,
+            check_out=stay.check_out,
             nights=len(lines),
             nightly_rate=quantize(nightly_rate),
             lines=lines,

@@ -50,7 +50,7 @@ def _hotel(hotel_id: str, name: str, currency: str, *room_types: RoomType) -> Ho
     return Hotel(hotel_id, name, currency, {rt.code: rt for rt in room_types})
 
 
-# The demo catalog of contract.md, seeded by `make run`.
+# The demo catalog (docs/api.md, `GET /hotels`), seeded by `make run`.
 DEMO_CATALOG: tuple[Hotel, ...] = (
     _hotel(
         "grand-lisbon",

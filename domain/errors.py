@@ -1,4 +1,4 @@
-"""The domain's error hierarchy, translated once at the edge (problem+json, dead-letter reason)."""
+"""The domain's error hierarchy, translated once at the edge (problem+json, dead letter reason)."""
 
 from __future__ import annotations
 
@@ -22,24 +22,16 @@ class HotelNotFoundError(DomainError):
     """The hotel is not in the catalog (HTTP 404 on routes under /hotels/{hotelId})."""
 
 
-class ReservationError(DomainError):
-    """Base of errors about one reservation."""
+class ReservationNotFoundError(DomainError):
+    """No reservation has this id (HTTP 404)."""
 
 
-class ReservationNotFoundError(ReservationError):
-    pass
+class InvalidTransitionError(DomainError):
+    """The aggregate's state does not allow this change (HTTP 409 for a command)."""
 
 
-class InvalidTransitionError(ReservationError):
-    """The reservation's state does not allow this command (HTTP 409)."""
-
-
-class IdempotencyKeyReusedError(ReservationError):
+class IdempotencyKeyReusedError(DomainError):
     """The same Idempotency-Key was sent with a different body (HTTP 409)."""
-
-
-class RoomUnavailableError(DomainError):
-    """No single room is free for every night of the stay."""
 
 
 class ConcurrencyError(DomainError):

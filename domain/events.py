@@ -2,7 +2,7 @@
 
 Every event is a frozen pydantic model with a past-tense name. On the wire it is the ``data`` of a
 CloudEvent whose ``type`` is ``Hotel.<ClassName>`` and whose ``subject`` is
-``/hotels/{hotelId}/reservations/{reservationId}`` (contract.md). The payload carries
+``/hotels/{hotelId}/reservations/{reservationId}`` (docs/events.md). The payload carries
 ``schemaVersion``; readers upcast older payloads with ``parse_event`` before validation, so a
 publisher can move to a new version while old events are still in flight or dead-lettered.
 
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from domain.errors import EventSchemaError, NewerSchemaVersionError, UnknownEventTypeError
+from domain.stay import Stay
 
 EVENT_TYPE_PREFIX = "Hotel."
 
@@ -75,6 +76,10 @@ class ReservationRequested(DomainEvent):
     guest_id: str
     payment_method_ref: str
 
+    @property
+    def stay(self) -> Stay:
+        return Stay(self.hotel_id, self.room_type, self.check_in, self.check_out)
+
 
 class ReservationConfirmed(DomainEvent):
     room_type: str
@@ -119,6 +124,10 @@ class RoomAllocated(DomainEvent):
     nights: list[date]
     guest_id: str
     payment_method_ref: str
+
+    @property
+    def stay(self) -> Stay:
+        return Stay(self.hotel_id, self.room_type, self.check_in, self.check_out)
 
 
 class RoomAllocationFailed(DomainEvent):

@@ -1,6 +1,6 @@
 """The reservation: what the guest asked for and where the saga has taken it.
 
-Status machine (contract.md)::
+Status machine (docs/api.md)::
 
     Pending -> Confirmed | Rejected
     Pending | Confirmed -> Cancelled
@@ -31,7 +31,7 @@ from domain.events import (
     ReservationRequested,
 )
 from domain.money import format_money, quantize
-from domain.stay import stay_nights
+from domain.stay import Stay
 
 ReservationStatus = Literal[
     "Pending", "Confirmed", "Rejected", "Cancelled", "CheckedIn", "CheckedOut"
@@ -75,10 +75,7 @@ class Reservation(Aggregate):
         cls,
         *,
         reservation_id: str,
-        hotel_id: str,
-        room_type: str,
-        check_in: date,
-        check_out: date,
+        stay: Stay,
         guests: int,
         guest: Guest,
         currency: str,
@@ -88,11 +85,11 @@ class Reservation(Aggregate):
     ) -> Reservation:
         reservation = cls(
             reservation_id=reservation_id,
-            hotel_id=hotel_id,
-            room_type=room_type,
-            check_in=check_in,
-            check_out=check_out,
-            nights=len(stay_nights(check_in, check_out)),
+            hotel_id=stay.hotel_id,
+            room_type=stay.room_type,
+            check_in=stay.check_in,
+            check_out=stay.check_out,
+            nights=len(stay.nights),
             guests=guests,
             guest=guest,
             currency=currency,
@@ -103,11 +100,11 @@ class Reservation(Aggregate):
         reservation.record(
             ReservationRequested(
                 reservation_id=reservation_id,
-                hotel_id=hotel_id,
+                hotel_id=stay.hotel_id,
                 occurred_at=at,
-                room_type=room_type,
-                check_in=check_in,
-                check_out=check_out,
+                room_type=stay.room_type,
+                check_in=stay.check_in,
+                check_out=stay.check_out,
                 guests=guests,
                 guest_id=guest.id,
                 payment_method_ref=payment_method_ref,

@@ -18,7 +18,7 @@ from typing import Literal
 
 from domain.aggregate import Aggregate
 from domain.events import RoomAllocated, RoomAllocationFailed, RoomReleased
-from domain.stay import stay_nights
+from domain.stay import Stay
 
 AllocationStatus = Literal["Allocated", "Released", "Failed", "Cancelled"]
 ReleaseReason = Literal["cancelled", "payment_declined"]
@@ -59,24 +59,21 @@ class RoomAllocation(Aggregate):
         cls,
         *,
         reservation_id: str,
-        hotel_id: str,
-        room_type: str,
+        stay: Stay,
         room_number: str,
-        check_in: date,
-        check_out: date,
         guest_id: str,
         payment_method_ref: str,
         at: datetime,
     ) -> RoomAllocation:
-        nights = stay_nights(check_in, check_out)
+        nights = stay.nights
         allocation = cls(
             reservation_id=reservation_id,
-            hotel_id=hotel_id,
-            room_type=room_type,
+            hotel_id=stay.hotel_id,
+            room_type=stay.room_type,
             status="Allocated",
             room_number=room_number,
-            check_in=check_in,
-            check_out=check_out,
+            check_in=stay.check_in,
+            check_out=stay.check_out,
             nights=nights,
             guest_id=guest_id,
             updated_at=at,
@@ -84,12 +81,12 @@ class RoomAllocation(Aggregate):
         allocation.record(
             RoomAllocated(
                 reservation_id=reservation_id,
-                hotel_id=hotel_id,
+                hotel_id=stay.hotel_id,
                 occurred_at=at,
-                room_type=room_type,
+                room_type=stay.room_type,
                 room_number=room_number,
-                check_in=check_in,
-                check_out=check_out,
+                check_in=stay.check_in,
+                check_out=stay.check_out,
                 nights=nights,
                 guest_id=guest_id,
                 payment_method_ref=payment_method_ref,
@@ -99,32 +96,24 @@ class RoomAllocation(Aggregate):
 
     @classmethod
     def fail(
-        cls,
-        *,
-        reservation_id: str,
-        hotel_id: str,
-        room_type: str,
-        check_in: date,
-        check_out: date,
-        guest_id: str,
-        at: datetime,
+        cls, *, reservation_id: str, stay: Stay, guest_id: str, at: datetime
     ) -> RoomAllocation:
         allocation = cls(
             reservation_id=reservation_id,
-            hotel_id=hotel_id,
-            room_type=room_type,
+            hotel_id=stay.hotel_id,
+            room_type=stay.room_type,
             status="Failed",
-            check_in=check_in,
-            check_out=check_out,
+            check_in=stay.check_in,
+            check_out=stay.check_out,
             guest_id=guest_id,
             updated_at=at,
         )
         allocation.record(
             RoomAllocationFailed(
                 reservation_id=reservation_id,
-                hotel_id=hotel_id,
+                hotel_id=stay.hotel_id,
                 occurred_at=at,
-                room_type=room_type,
+                room_type=stay.room_type,
             )
         )
         return allocation

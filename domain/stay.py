@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Final
 
 MAX_NIGHTS: Final = 30
+
+
+@dataclass(frozen=True)
+class Stay:
+    """What a booking is for, as every context sees it: a room type at a hotel, for the nights
+    in [check_in, check_out).
+
+    It does not check the dates: the booking did, once, at the edge (``stay_errors``), and every
+    context after that takes the stay as the events carry it.
+    """
+
+    hotel_id: str
+    room_type: str
+    check_in: date
+    check_out: date
+
+    @property
+    def nights(self) -> list[date]:
+        return stay_nights(self.check_in, self.check_out)
 
 
 def stay_nights(check_in: date, check_out: date) -> list[date]:

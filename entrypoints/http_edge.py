@@ -26,7 +26,6 @@ from domain.errors import (
     IdempotencyKeyReusedError,
     InvalidTransitionError,
     ReservationNotFoundError,
-    RoomUnavailableError,
     ValidationError,
 )
 
@@ -280,9 +279,6 @@ def _translate_errors(
         return problem(409, "Idempotency-Key reused", detail=str(exc), instance=instance)
     except InvalidTransitionError as exc:
         return problem(409, "Conflict", detail=str(exc), instance=instance)
-    except RoomUnavailableError as exc:
-        # Sold out is the client's situation to resolve (other dates or room type), not a bug.
-        return problem(409, "Room unavailable", detail=str(exc), instance=instance)
     except ConcurrencyError as exc:
         # The handlers retry a lost race already; one still lost means contention, not a bug:
         # 503 with Retry-After tells the client to send the same command again shortly. The

@@ -81,12 +81,9 @@ def decide_authorization(
         return Change(current)
     common: dict[str, Any] = {
         "reservation_id": key,
-        "hotel_id": event.hotel_id,
-        "room_type": event.room_type,
+        "stay": event.stay,
         "room_number": event.room_number,
         "guest_id": event.guest_id,
-        "check_in": event.check_in,
-        "check_out": event.check_out,
         "nightly_rate": rate,
         "currency": currency,
         "at": now,

@@ -1,4 +1,4 @@
-"""Commands from the HTTP edge: their shape (pydantic, camelCase as in contract.md) and rules."""
+"""Commands from the HTTP edge: their shape (pydantic, camelCase as in docs/api.md) and rules."""
 
 from __future__ import annotations
 

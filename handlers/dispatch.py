@@ -1,5 +1,5 @@
 """Which reactions serve a delivered event: the function app's Event Grid triggers (and the
-dead-letter reprocessor) call ``dispatch(subscription, event.type, event.data, ports)``.
+dead letter reprocessor) call ``dispatch(subscription, event.type, event.data, ports)``.
 
 Events that can never be processed (unknown type, bad schema) raise EventError subclasses for
 the trigger to quarantine; anything else that raises is transient and redelivered.

@@ -220,7 +220,7 @@ class EventToCloudEvent(Protocol):
 
 
 class DeadLetterState(StrEnum):
-    """Where a dead-letter blob is: its container (adapters/storage_names.py)."""
+    """Where a dead letter blob is: its container (adapters/storage_names.py)."""
 
     PENDING = "deadlettered"  # `deadletter`: written by Event Grid, waiting to be replayed
     ARCHIVED = "archived"  # `deadletter-archive`: replayed successfully
@@ -229,7 +229,7 @@ class DeadLetterState(StrEnum):
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """One dead-letter blob as listed (its body is not read)."""
+    """One dead letter blob as listed (its body is not read)."""
 
     name: str  # {SUBSCRIPTION}/{yyyy}/{M}/{d}/{H}/{guid}.json, the same in every container
     metadata: Mapping[str, str]
@@ -238,7 +238,7 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class ClaimedDeadLetter:
-    """A pending dead-letter blob held exclusively (a blob lease) until moved or released."""
+    """A pending dead letter blob held exclusively (a blob lease) until moved or released."""
 
     name: str
     body: bytes
@@ -252,7 +252,7 @@ class ClaimLostError(Exception):
 
 
 class DeadLetterStore(Protocol):
-    """The dead-letter containers. A claim is exclusive (at most one holder at a time) and
+    """The dead letter containers. A claim is exclusive (at most one holder at a time) and
     expires on its own, so a crashed holder leaves the blob to be retried, never lost.
     Metadata given to ``release`` and ``move`` is merged into the blob's own; an empty value
     removes that name."""
@@ -326,7 +326,7 @@ class Ports:
     idempotency: IdempotencyKeys
     gateway: PaymentGateway
     clock: Callable[[], datetime]
-    # The dead-letter containers (adapters/deadletters.py); None where nothing reprocesses.
+    # The dead letter containers (adapters/deadletters.py); None where nothing reprocesses.
     dead_letters: DeadLetterStore | None = None
     # Counters of each reprocessing run; None records nothing (unit tests, tools).
     dead_letter_metrics: DeadLetterMetrics | None = None

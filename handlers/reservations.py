@@ -18,6 +18,7 @@ from typing import Any, Final
 from domain.errors import IdempotencyKeyReusedError, ReservationNotFoundError, ValidationError
 from domain.events import PaymentAuthorized, PaymentDeclined, RoomAllocationFailed
 from domain.reservation import Guest, Reservation
+from domain.stay import Stay
 from handlers.commands import RequestReservation, validate_request
 from handlers.ports import Ports
 from handlers.unit_of_work import Change, Reaction, RepositorySlot, execute
@@ -71,10 +72,7 @@ def request_reservation(
         return Change(
             Reservation.request(
                 reservation_id=reservation_id,
-                hotel_id=cmd.hotel_id,
-                room_type=cmd.room_type,
-                check_in=cmd.check_in,
-                check_out=cmd.check_out,
+                stay=Stay(cmd.hotel_id, cmd.room_type, cmd.check_in, cmd.check_out),
                 guests=cmd.guests,
                 guest=Guest(id=cmd.guest.id, name=cmd.guest.name, email=cmd.guest.email),
                 currency=hotel.currency,

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def retry_on_conflict(action: Callable[[], T], *, attempts: int = MAX_ATTEMPTS) -> T:
     """Run ``action`` (which must load what it needs afresh each time) until it does not raise
     ConcurrencyError; after ``attempts`` tries the last ConcurrencyError propagates (a trigger
-    then fails and Event Grid redelivers later; an HTTP edge answers 409 or 503)."""
+    then fails and Event Grid redelivers later; the HTTP edge answers 503 with Retry-After)."""
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     attempt = 1

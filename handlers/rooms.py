@@ -94,21 +94,15 @@ def decide_allocation(
         return Change(
             RoomAllocation.fail(
                 reservation_id=event.reservation_id,
-                hotel_id=hotel_id,
-                room_type=room_type,
-                check_in=event.check_in,
-                check_out=event.check_out,
+                stay=event.stay,
                 guest_id=event.guest_id,
                 at=now,
             )
         )
     allocation = RoomAllocation.allocate(
         reservation_id=event.reservation_id,
-        hotel_id=hotel_id,
-        room_type=room_type,
+        stay=event.stay,
         room_number=room,
-        check_in=event.check_in,
-        check_out=event.check_out,
         guest_id=event.guest_id,
         payment_method_ref=event.payment_method_ref,
         at=now,

@@ -1,7 +1,7 @@
 """The one routing table: which subscription feeds which function with which event types.
 
 The local Event Grid emulator's subscriptions (``devstack up``) and the Bicep
-(``infra/routing.json``, generated from this module by ``python -m handlers.routing``) both come
+(``infra/routing.json``, generated from this module by ``python -m infra.generate``) both come
 from here, so local and Azure route events identically. A test fails if the JSON is stale.
 """
 

@@ -1,6 +1,6 @@
-// Every RBAC grant the deployment needs; the ids are Azure built-in roles (see
-// /work/shared/docs/event-grid.md, section Bicep). Names are deterministic guid()s of scope,
-// principal and role, so redeploying is idempotent.
+// Every RBAC grant the deployment needs; the ids are Azure built-in role definition ids (Microsoft
+// Learn, "Azure built-in roles"), the same in every tenant. Names are deterministic guid()s of
+// scope, principal and role, so redeploying is idempotent.
 
 @description('Object id of the function app system-assigned identity.')
 param functionAppPrincipalId string
@@ -101,8 +101,8 @@ resource appTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Least privilege for the topic: only the dead-letter container.
-resource topicDeadletterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+// Least privilege for the topic: only the dead letter container.
+resource topicDeadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(deadletterContainer.id, topicPrincipalId, roles.storageBlobDataContributor)
   scope: deadletterContainer
   properties: {

@@ -1,4 +1,4 @@
-"""Bad input of every kind in contract.md gets its 4xx with a problem body, never a 500."""
+"""Bad input of every kind in docs/api.md gets its 4xx with a problem body, never a 500."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ healed, then replayed by the reprocessor; and poison refused at the edge.
 
 The e2e stack shrinks Event Grid's retry schedule (tests/e2e/stack.py) so a subscriber that
 keeps failing is dead-lettered after its 30 attempts in about half a minute, and delivers every
-event twice -- so each booking here produces two dead-letter blobs of the same event.
+event twice -- so each booking here produces two dead letter blobs of the same event.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Health over the real host; the four routing-table subscriptions validated against the host; a
 CloudEvent published with the unmodified SDK reaches the topic; and a delivery that the host
 answers with 400 (an injected fault, so no app code runs) is dead-lettered to Azurite under the
-subscription's name -- which proves endpoint, filter, retry policy and dead-letter wiring.
+subscription's name -- which proves endpoint, filter, retry policy and dead letter wiring.
 """
 
 from __future__ import annotations

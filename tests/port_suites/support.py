@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from domain.aggregate import Aggregate
 from domain.events import DomainEvent
 from domain.rooms import RoomAllocation
+from domain.stay import Stay
 
 BASE_TIME = datetime(2031, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -56,11 +57,8 @@ def allocation(
     """A new allocation holding ``room`` for ``nights`` (with its RoomAllocated event)."""
     return RoomAllocation.allocate(
         reservation_id=reservation_id or unique("r"),
-        hotel_id=hotel_id,
-        room_type=room_type,
+        stay=Stay(hotel_id, room_type, nights[0], nights[-1] + timedelta(days=1)),
         room_number=room,
-        check_in=nights[0],
-        check_out=nights[-1] + timedelta(days=1),
         guest_id="g-1",
         payment_method_ref="pm_test",
         at=when or datetime.now(UTC),

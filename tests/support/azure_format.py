@@ -1,4 +1,4 @@
-"""Dead-letter blobs as Azure writes them, and a saga that dead-letters one subscription.
+"""Dead letter blobs as Azure writes them, and a saga that dead-letters one subscription.
 
 Shared by the unit tests of the dead letters and by the integration tests on Azurite.
 
@@ -48,7 +48,7 @@ def dead_letter_fields(
 
 
 def as_cloudevents_letter(cloudevent: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """A CloudEvent as dead-lettered: its attributes plus the lowercase dead-letter fields."""
+    """A CloudEvent as dead-lettered: its attributes plus the lowercase dead letter fields."""
     extra = {key.lower(): value for key, value in dead_letter_fields(**fields).items()}
     return {**cloudevent, **extra}
 

@@ -1,7 +1,7 @@
 """Test harness for handler stories: a settable clock, in-memory ports and a tiny event bus.
 
 The bus stands in for Event Grid: it takes what the fake publisher published, routes each
-CloudEvent by handlers/routing.SUBSCRIPTIONS and calls ``dispatch`` as the triggers do.
+CloudEvent by ``handlers.routing.SUBSCRIPTIONS`` and calls ``dispatch`` as the triggers do.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dead-letter stores on the session Azurite: the real containers, or private ones per test."""
+"""Dead letter stores on the session Azurite: the real containers, or private ones per test."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The blob dead-letter store passes the port suite on a real Azurite (the real containers)."""
+"""The blob dead letter store passes the port suite on a real Azurite (the real containers)."""
 
 from __future__ import annotations
 

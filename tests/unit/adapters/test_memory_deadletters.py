@@ -1,4 +1,4 @@
-"""The in-memory dead-letter store passes the same port suite as the blob adapter."""
+"""The in-memory dead letter store passes the same port suite as the blob adapter."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from adapters.cloudevents import to_cloudevent
 from adapters.eventgrid import cloudevent_from_json
 from adapters.payments import IdempotencyKeyMismatchError, SandboxPaymentGateway
-from adapters.settings import Settings, SettingsError
+from adapters.settings import AppSettingsError, Settings
 from domain.catalog import DEMO_CATALOG
 from domain.events import ReservationRejected
 from tests.support.memory_ports import InMemoryPublisher, PublishFailedError, build_memory_ports
@@ -188,14 +188,14 @@ def test_settings_accept_endpoints_with_a_managed_identity() -> None:
 )
 def test_a_missing_setting_is_named(missing: str, named: str) -> None:
     environ = {k: v for k, v in VALID.items() if k != missing}
-    with pytest.raises(SettingsError, match=named):
+    with pytest.raises(AppSettingsError, match=named):
         Settings.load(environ)
 
 
 def test_an_invalid_setting_is_named() -> None:
-    with pytest.raises(SettingsError, match="EVENTGRID_TOPIC_ENDPOINT"):
+    with pytest.raises(AppSettingsError, match="EVENTGRID_TOPIC_ENDPOINT"):
         Settings.load({**VALID, "EVENTGRID_TOPIC_ENDPOINT": "not a url"})
-    with pytest.raises(SettingsError, match="STORAGE_BLOB_ENDPOINT"):
+    with pytest.raises(AppSettingsError, match="STORAGE_BLOB_ENDPOINT"):
         Settings.load(
             {
                 "EVENTGRID_TOPIC_ENDPOINT": VALID["EVENTGRID_TOPIC_ENDPOINT"],

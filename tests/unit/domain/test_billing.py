@@ -8,6 +8,7 @@ import pytest
 from domain.billing import Folio, cancellation_fee, lines_total, price_stay
 from domain.errors import InvalidTransitionError
 from domain.events import PaymentAuthorized, PaymentCaptured, PaymentDeclined, PaymentVoided
+from domain.stay import Stay
 
 CHECK_IN = date(2031, 5, 10)
 MIDNIGHT = datetime(2031, 5, 10, tzinfo=UTC)
@@ -15,8 +16,12 @@ RATE = Decimal("120.00")
 T0 = datetime(2031, 4, 1, 12, 0, tzinfo=UTC)
 
 
+def stay(*, nights: int) -> Stay:
+    return Stay("grand-lisbon", "STD", CHECK_IN, CHECK_IN + timedelta(days=nights))
+
+
 def test_price_is_nights_times_rate_one_line_per_night() -> None:
-    lines = price_stay("STD", CHECK_IN, CHECK_IN + timedelta(days=3), RATE)
+    lines = price_stay(stay(nights=3), RATE)
     assert [line.date for line in lines] == [CHECK_IN + timedelta(days=i) for i in range(3)]
     assert {line.amount for line in lines} == {RATE}
     assert lines_total(lines) == Decimal("360.00")
@@ -60,12 +65,9 @@ def test_a_reservation_that_was_never_confirmed_is_cancelled_free() -> None:
 def authorized() -> Folio:
     folio = Folio.authorized(
         reservation_id="r-1",
-        hotel_id="grand-lisbon",
-        room_type="STD",
+        stay=stay(nights=3),
         room_number="101",
         guest_id="g-1",
-        check_in=CHECK_IN,
-        check_out=CHECK_IN + timedelta(days=3),
         nightly_rate=RATE,
         currency="EUR",
         authorization_id="auth-1",
@@ -88,12 +90,9 @@ def test_authorized_folio_invoices_the_stay() -> None:
 def test_declined_folio_charges_nothing_and_names_the_room_to_release() -> None:
     folio = Folio.declined(
         reservation_id="r-1",
-        hotel_id="grand-lisbon",
-        room_type="STD",
+        stay=stay(nights=2),
         room_number="101",
         guest_id="g-1",
-        check_in=CHECK_IN,
-        check_out=CHECK_IN + timedelta(days=2),
         nightly_rate=RATE,
         currency="EUR",
         at=T0,

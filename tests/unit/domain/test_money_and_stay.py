@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from domain.events import ReservationRequested, RoomAllocated
 from domain.money import format_money, quantize
-from domain.stay import MAX_NIGHTS, stay_errors, stay_nights
+from domain.stay import MAX_NIGHTS, Stay, stay_errors, stay_nights
 
 
 @pytest.mark.parametrize(
@@ -41,6 +42,42 @@ def test_nights_are_the_dates_from_check_in_up_to_but_excluding_check_out() -> N
     ]
     assert stay_nights(date(2031, 12, 31), date(2032, 1, 1)) == [date(2031, 12, 31)]
     assert stay_nights(date(2031, 5, 4), date(2031, 5, 4)) == []
+
+
+def test_a_stay_is_a_value_with_the_nights_of_its_dates() -> None:
+    stay = Stay("grand-lisbon", "STD", date(2031, 5, 1), date(2031, 5, 3))
+    assert stay == Stay("grand-lisbon", "STD", date(2031, 5, 1), date(2031, 5, 3))
+    assert stay.nights == [date(2031, 5, 1), date(2031, 5, 2)]
+    with pytest.raises(AttributeError):
+        stay.room_type = "DLX"  # type: ignore[misc]
+
+
+def test_events_that_carry_a_stay_expose_it_without_changing_their_payload() -> None:
+    stay = Stay("grand-lisbon", "STD", date(2031, 5, 1), date(2031, 5, 3))
+    requested = ReservationRequested(
+        reservation_id="r-1",
+        hotel_id=stay.hotel_id,
+        room_type=stay.room_type,
+        check_in=stay.check_in,
+        check_out=stay.check_out,
+        guests=2,
+        guest_id="g-1",
+        payment_method_ref="pm_r-1",
+    )
+    allocated = RoomAllocated(
+        reservation_id="r-1",
+        hotel_id=stay.hotel_id,
+        room_type=stay.room_type,
+        room_number="101",
+        check_in=stay.check_in,
+        check_out=stay.check_out,
+        nights=stay.nights,
+        guest_id="g-1",
+        payment_method_ref="pm_r-1",
+    )
+    assert requested.stay == allocated.stay == stay
+    assert "stay" not in requested.to_data()
+    assert "stay" not in allocated.to_data()
 
 
 TODAY = date(2031, 4, 1)

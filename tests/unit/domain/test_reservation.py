@@ -16,18 +16,17 @@ from domain.events import (
     ReservationRequested,
 )
 from domain.reservation import Guest, Reservation, ReservationStatus
+from domain.stay import Stay
 
 T0 = datetime(2031, 4, 1, 12, 0, tzinfo=UTC)
 T1 = datetime(2031, 4, 1, 12, 5, tzinfo=UTC)
+STAY = Stay("grand-lisbon", "STD", date(2031, 5, 1), date(2031, 5, 4))
 
 
 def pending() -> Reservation:
     reservation = Reservation.request(
         reservation_id="r-1",
-        hotel_id="grand-lisbon",
-        room_type="STD",
-        check_in=date(2031, 5, 1),
-        check_out=date(2031, 5, 4),
+        stay=STAY,
         guests=2,
         guest=Guest(id="g-123", name="Ada Lovelace", email="ada@example.com"),
         currency="EUR",
@@ -69,10 +68,7 @@ STATUSES: tuple[ReservationStatus, ...] = (
 def test_a_request_is_pending_and_records_reservation_requested() -> None:
     reservation = Reservation.request(
         reservation_id="r-1",
-        hotel_id="grand-lisbon",
-        room_type="STD",
-        check_in=date(2031, 5, 1),
-        check_out=date(2031, 5, 4),
+        stay=STAY,
         guests=2,
         guest=Guest(id="g-123", name="Ada Lovelace", email="ada@example.com"),
         currency="EUR",

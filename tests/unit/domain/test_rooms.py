@@ -4,10 +4,12 @@ from datetime import UTC, date, datetime
 
 from domain.events import RoomAllocated, RoomAllocationFailed, RoomReleased
 from domain.rooms import RoomAllocation, choose_room
+from domain.stay import Stay
 
 N1, N2, N3 = date(2031, 5, 1), date(2031, 5, 2), date(2031, 5, 3)
 ROOMS = ("101", "102", "103")
 T0 = datetime(2031, 4, 1, 12, 0, tzinfo=UTC)
+STAY = Stay("grand-lisbon", "STD", N1, N3)
 
 
 def test_first_room_in_catalog_order_when_nothing_is_held() -> None:
@@ -32,11 +34,8 @@ def test_excluded_rooms_are_skipped() -> None:
 def allocated() -> RoomAllocation:
     return RoomAllocation.allocate(
         reservation_id="r-1",
-        hotel_id="grand-lisbon",
-        room_type="STD",
+        stay=STAY,
         room_number="102",
-        check_in=N1,
-        check_out=N3,
         guest_id="g-1",
         payment_method_ref="pm_r-1",
         at=T0,
@@ -69,15 +68,7 @@ def test_release_lets_every_night_go_once() -> None:
 
 
 def test_failed_allocation_holds_nothing() -> None:
-    failed = RoomAllocation.fail(
-        reservation_id="r-1",
-        hotel_id="grand-lisbon",
-        room_type="STD",
-        check_in=N1,
-        check_out=N3,
-        guest_id="g-1",
-        at=T0,
-    )
+    failed = RoomAllocation.fail(reservation_id="r-1", stay=STAY, guest_id="g-1", at=T0)
     assert failed.held_room_nights == []
     assert isinstance(failed.pending_events[0], RoomAllocationFailed)
     assert failed.release("cancelled", at=T0) == []

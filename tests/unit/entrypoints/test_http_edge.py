@@ -17,7 +17,6 @@ from domain.errors import (
     IdempotencyKeyReusedError,
     InvalidTransitionError,
     ReservationNotFoundError,
-    RoomUnavailableError,
     ValidationError,
 )
 from entrypoints.http_edge import (
@@ -217,7 +216,6 @@ def test_a_concurrency_error_left_after_retries_is_a_503_with_retry_after() -> N
         (ReservationNotFoundError("r"), 404),
         (IdempotencyKeyReusedError("reused"), 409),
         (InvalidTransitionError("cancelled"), 409),
-        (RoomUnavailableError("no STD room is free on 2031-01-01"), 409),
     ],
 )
 def test_user_caused_domain_errors_are_problems(exc: Exception, status: int) -> None:

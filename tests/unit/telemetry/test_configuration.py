@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from adapters.bootstrap import build_storage_clients
 from adapters.eventgrid import EventGridPublisher
-from adapters.settings import Settings, SettingsError
+from adapters.settings import AppSettingsError, Settings
 from adapters.telemetry import azure_monitor_options, build_tracer_provider
 
 LOCAL = {
@@ -76,7 +76,7 @@ def test_without_a_connection_string_the_clients_authenticate_with_default_azure
 def test_a_missing_setting_fails_at_start_up_naming_it(missing: str, named: str) -> None:
     environ = {k: v for k, v in AZURE.items() if k != missing}
 
-    with pytest.raises(SettingsError, match=named):
+    with pytest.raises(AppSettingsError, match=named):
         Settings.load(environ)
 
 
@@ -90,7 +90,7 @@ def test_a_missing_setting_fails_at_start_up_naming_it(missing: str, named: str)
     ],
 )
 def test_an_invalid_setting_fails_at_start_up_naming_it(setting: str, value: str) -> None:
-    with pytest.raises(SettingsError, match=setting):
+    with pytest.raises(AppSettingsError, match=setting):
         Settings.load({**LOCAL, setting: value})
 
 

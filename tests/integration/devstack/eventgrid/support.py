@@ -28,7 +28,7 @@ KEY = "bG9jYWwgdGVzdCBrZXkgZm9yIHRoZSBlbXVsYXRvcg=="  # base64, so SAS tokens ca
 
 
 def unique(prefix: str) -> str:
-    """A subscription name no other test uses (dead-letter blobs share one container)."""
+    """A subscription name no other test uses (dead letter blobs share one container)."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
@@ -171,7 +171,7 @@ def running_emulator(cfg: EmulatorConfig) -> Iterator[RunningEmulator]:
 def dead_letters(
     storage: str, subscription: str, container: str = "deadletter"
 ) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(blob name, blob content) of the subscription's dead-letter blobs."""
+    """(blob name, blob content) of the subscription's dead letter blobs."""
     with BlobServiceClient.from_connection_string(storage) as service:
         client = service.get_container_client(container)
         found = []

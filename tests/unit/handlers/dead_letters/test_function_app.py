@@ -1,4 +1,4 @@
-"""The dead-letter functions as the worker indexes them: the timer and the admin routes."""
+"""The dead letter functions as the worker indexes them: the timer and the admin routes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The reprocessor, as stories on in-memory ports and an in-memory dead-letter store."""
+"""The reprocessor, as stories on in-memory ports and an in-memory dead letter store."""
 
 from __future__ import annotations
 
