@@ -1,4 +1,4 @@
-"""The public HTTP API (contract.md; openapi.yaml describes it): parse, call a handler, answer.
+"""The public HTTP API (docs/api.md, openapi.yaml): parse, call a handler, answer.
 
 Routes without an ``auth_level`` take the app's (``FUNCTION``, set in function_app.py).
 """
