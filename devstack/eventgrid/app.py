@@ -42,7 +42,7 @@ from starlette.routing import Route
 
 from devstack.eventgrid.auth import authorize
 from devstack.eventgrid.config import EmulatorConfig
-from devstack.eventgrid.delivery import DeliveryEngine
+from devstack.eventgrid.engine import DeliveryEngine
 from devstack.eventgrid.publish import PublishError, parse_events
 
 log = logging.getLogger("devstack.eventgrid")
