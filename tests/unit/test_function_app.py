@@ -1,4 +1,5 @@
-"""The dead letter functions as the worker indexes them: the timer and the admin routes."""
+"""function_app.py as the worker indexes it: the dead letter timer and the admin routes
+(declared by the blueprints in entrypoints/timers.py and entrypoints/ops.py)."""
 
 from __future__ import annotations
 
