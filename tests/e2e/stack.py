@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal, TypeVar
+
+import httpx
 
 T = TypeVar("T")
 
@@ -74,3 +77,36 @@ def booking(
         },
         "paymentToken": token,
     }
+
+
+# Where a booking's saga comes to rest: ``settle`` waits for one of these by default.
+TERMINAL: Final = frozenset({"Confirmed", "Rejected", "Cancelled"})
+
+
+def book(api: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
+    """POST ``body`` to /reservations and check the 202 Accepted answer: Pending, with its URL."""
+    response = api.post("/reservations", json=body)
+    assert response.status_code == 202, response.text
+    created: dict[str, Any] = response.json()
+    assert created["status"] == "Pending"
+    assert response.headers["Location"] == f"/api/reservations/{created['reservationId']}"
+    return created
+
+
+def settle(
+    api: httpx.Client, reservation_id: str, statuses: AbstractSet[str] = TERMINAL
+) -> dict[str, Any]:
+    """The reservation once its status is one of ``statuses`` (the saga has run its course)."""
+
+    def current() -> dict[str, Any] | None:
+        body: dict[str, Any] = api.get(f"/reservations/{reservation_id}").json()
+        return body if body["status"] in statuses else None
+
+    return wait_for(current, timeout=30, message=f"{reservation_id} to reach {statuses}")
+
+
+def event_types(api: httpx.Client, reservation_id: str) -> list[str]:
+    """The reservation's event types in order, without the ``Hotel.`` prefix."""
+    response = api.get(f"/reservations/{reservation_id}/events")
+    assert response.status_code == 200
+    return [e["type"].removeprefix("Hotel.") for e in response.json()["events"]]

@@ -10,39 +10,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.stack import booking, future_date, wait_for
+from tests.e2e.stack import book, booking, event_types, future_date, settle, wait_for
 
 pytestmark = pytest.mark.e2e
-
-TERMINAL = {"Confirmed", "Rejected", "Cancelled"}
-
-
-def book(api: httpx.Client, body: dict[str, Any]) -> dict[str, Any]:
-    response = api.post("/reservations", json=body)
-    assert response.status_code == 202, response.text
-    created: dict[str, Any] = response.json()
-    assert created["status"] == "Pending"
-    assert response.headers["Location"] == f"/api/reservations/{created['reservationId']}"
-    return created
-
-
-def settle(api: httpx.Client, reservation_id: str, statuses: set[str] = TERMINAL) -> dict[str, Any]:
-    def current() -> dict[str, Any] | None:
-        body: dict[str, Any] = api.get(f"/reservations/{reservation_id}").json()
-        return body if body["status"] in statuses else None
-
-    return wait_for(current, timeout=30, message=f"{reservation_id} to reach {statuses}")
-
-
-def event_types(api: httpx.Client, reservation_id: str) -> list[str]:
-    response = api.get(f"/reservations/{reservation_id}/events")
-    assert response.status_code == 200
-    return [e["type"].removeprefix("Hotel.") for e in response.json()["events"]]
 
 
 def availability(api: httpx.Client, hotel: str, room_type: str, night: date) -> int:

@@ -26,8 +26,14 @@ from adapters.storage_names import (
     DEADLETTER_POISON_CONTAINER,
 )
 from devstack.stack import LocalStack
-from tests.e2e.stack import E2E_DELIVERY_MULTIPLIER, booking, wait_for
-from tests.e2e.test_booking_saga import book, event_types, settle
+from tests.e2e.stack import (
+    E2E_DELIVERY_MULTIPLIER,
+    book,
+    booking,
+    event_types,
+    settle,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 

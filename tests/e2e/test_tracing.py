@@ -21,7 +21,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from adapters.telemetry import ATTR_EVENT_TYPE, ATTR_RESERVATION_ID, ATTR_SUBSCRIPTION
 from devstack.stack import LocalStack
 from tests.e2e.stack import booking, wait_for
-from tests.unit.telemetry.spans import memory_exporter
+from tests.support.spans import memory_exporter
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 
 A concrete module subclasses ``DeadLetterStoreContract`` and provides a ``letters`` fixture
 returning a ``DeadLetterHarness`` (tests/unit/adapters/test_memory_deadletters.py,
-tests/integration/dead_letters/test_blob_store.py). Tests isolate themselves by a unique
+tests/integration/adapters/test_deadletters.py). Tests isolate themselves by a unique
 subscription folder, so they can share containers.
 """
 

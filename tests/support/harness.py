@@ -98,6 +98,10 @@ def live_authorizations(ports: Ports) -> list[str]:
     ]
 
 
+# The nights of the default stay (``request_body``: check in 2031-05-01, check out 2031-05-04).
+MAY_1, MAY_2, MAY_3 = date(2031, 5, 1), date(2031, 5, 2), date(2031, 5, 3)
+
+
 def request_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "hotelId": "grand-lisbon",

@@ -1,7 +1,8 @@
 """The layers' import rules (README "How the saga works", docs/architecture.md).
 
 - ``domain/`` is pure: it imports only itself, pydantic and the standard library, and no I/O;
-- ``handlers/`` (the application layer) imports no adapter, no entry point and no Azure SDK;
+- ``handlers/`` (the application layer) imports no adapter, no entry point and no Azure SDK,
+  nor OpenTelemetry (spans belong to the entry points, counters to a port) or ``devstack/``;
 - ``adapters/`` never imports ``entrypoints/``;
 - of the deployed code, only ``entrypoints/`` and ``function_app.py`` import ``azure.functions``.
 
@@ -154,6 +155,15 @@ def test_domain_imports_only_itself_pydantic_and_the_standard_library(path: Path
 def test_handlers_import_no_adapter_entry_point_or_azure_sdk(path: Path) -> None:
     found = offenders(path, ("adapters", "entrypoints", "function_app", "azure"))
     assert not found, f"{label(path)} imports {found}: handlers work over handlers/ports.py"
+
+
+@pytest.mark.parametrize("path", python_files("handlers"), ids=label)
+def test_handlers_import_no_telemetry_sdk_or_local_platform(path: Path) -> None:
+    found = offenders(path, ("opentelemetry", "devstack"))
+    assert not found, (
+        f"{label(path)} imports {found}: spans are opened by entrypoints/, counters go through "
+        "the DeadLetterMetrics port, and devstack/ is never deployed"
+    )
 
 
 @pytest.mark.parametrize("path", python_files("adapters"), ids=label)

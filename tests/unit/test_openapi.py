@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from tests.unit.infra.test_function_app_subscriptions import _indexed_functions
+from tests.support.functions import FUNCTION_APP, indexed_functions
 
 REPO = Path(__file__).resolve().parents[2]
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
@@ -21,7 +21,7 @@ def _spec() -> dict[str, Any]:
 
 def _served_operations() -> set[tuple[str, str]]:
     operations = set()
-    for function in _indexed_functions(REPO / "function_app.py"):
+    for function in indexed_functions(FUNCTION_APP):
         trigger = function.get_trigger()
         if trigger is None or trigger.get_binding_name() != "httpTrigger":
             continue

@@ -11,6 +11,9 @@ from domain.errors import InvalidTransitionError
 from handlers import billing
 from handlers.reservations import cancel_reservation, get_reservation
 from tests.support.harness import (
+    MAY_1,
+    MAY_2,
+    MAY_3,
     Bus,
     book,
     gateway,
@@ -18,7 +21,6 @@ from tests.support.harness import (
     live_authorizations,
     make_ports,
 )
-from tests.unit.handlers.test_saga import MAY_1, MAY_2, MAY_3
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

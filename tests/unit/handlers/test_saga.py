@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,9 @@ from handlers.reservations import (
     reservation_events,
 )
 from tests.support.harness import (
+    MAY_1,
+    MAY_2,
+    MAY_3,
     Bus,
     Clock,
     book,
@@ -29,8 +32,6 @@ from tests.support.harness import (
     types_of,
 )
 from tests.support.memory_ports import InMemoryPublisher
-
-MAY_1, MAY_2, MAY_3 = date(2031, 5, 1), date(2031, 5, 2), date(2031, 5, 3)
 
 
 @pytest.fixture

@@ -7,37 +7,20 @@ Until function_app.py declares the Event Grid triggers (`reservations`, `rooms`,
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Final
 
-import azure.functions as func
-from azure.functions.decorators.function_app import Function
-
 from infra import generate
-from tests.unit.infra.bicep_doc import REPO
+from tests.support.functions import FUNCTION_APP, indexed_functions
 
 EVENT_GRID_TRIGGER: Final = "eventGridTrigger"
 
 
-def _indexed_functions(path: Path) -> list[Function]:
-    """Index function_app.py as the worker does, in a private copy of the module (the worker
-    calls get_functions() once per FunctionApp; a second call on a shared app would fail)."""
-    spec = importlib.util.spec_from_file_location("_function_app_for_infra_tests", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    apps = [v for v in vars(module).values() if isinstance(v, func.FunctionApp)]
-    assert len(apps) == 1, f"expected one FunctionApp in {path.name}, found {len(apps)}"
-    return apps[0].get_functions()
-
-
 def _event_grid_function_names(path: Path) -> set[str]:
     names = set()
-    for function in _indexed_functions(path):
+    for function in indexed_functions(path):
         trigger = function.get_trigger()
         name = function.get_function_name()
         if trigger is not None and trigger.get_binding_name() == EVENT_GRID_TRIGGER:
@@ -62,7 +45,7 @@ def test_indexing_finds_the_event_grid_triggered_functions(tmp_path: Path) -> No
 
 
 def test_event_grid_functions_and_subscriptions_match_one_to_one() -> None:
-    triggered = _event_grid_function_names(REPO / "function_app.py")
+    triggered = _event_grid_function_names(FUNCTION_APP)
     document = json.loads(generate.ROUTING_JSON.read_text(encoding="utf-8"))
     subscribed = Counter(s["functionName"] for s in document["subscriptions"])
     duplicates = sorted(name for name, count in subscribed.items() if count > 1)

@@ -17,7 +17,7 @@ from handlers.dead_letters import reprocess_dead_letters, requeue_dead_letters
 from handlers.dispatch import dispatch
 from handlers.ports import DeadLetterState, Ports
 from handlers.reservations import get_reservation
-from tests.integration.dead_letters.conftest import private_store
+from tests.integration.handlers.dead_letters.support import private_store
 from tests.support.azure_format import (
     a_cloudevent,
     as_cloudevents_letter,

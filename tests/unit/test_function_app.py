@@ -1,18 +1,15 @@
-"""The dead letter functions as the worker indexes them: the timer and the admin routes."""
+"""function_app.py as the worker indexes it: the dead letter timer and the admin routes
+(declared by the blueprints in entrypoints/timers.py and entrypoints/ops.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from tests.unit.infra.test_function_app_subscriptions import _indexed_functions
-
-APP = Path(__file__).resolve().parents[4] / "function_app.py"
+from tests.support.functions import FUNCTION_APP, indexed_functions
 
 
 def test_the_reprocessor_is_a_timer_every_five_minutes_and_the_ops_routes_need_admin() -> None:
     bindings = {
         function.get_function_name(): function.get_trigger().get_dict_repr()  # type: ignore[union-attr]
-        for function in _indexed_functions(APP)
+        for function in indexed_functions(FUNCTION_APP)
     }
     timer = bindings["reprocess_dead_letters"]
     assert timer["type"] == "timerTrigger"

@@ -1,4 +1,4 @@
-"""Dead letter stores on the session Azurite: the real containers, or private ones per test."""
+"""Private dead letter containers on the session Azurite, one set per test."""
 
 from __future__ import annotations
 
@@ -7,14 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 from azure.storage.blob import BlobServiceClient
-
-from adapters.deadletters import BlobDeadLetterStore
-
-
-@pytest.fixture(scope="session")
-def blob_service(storage_connection_string: str) -> Iterator[BlobServiceClient]:
-    with BlobServiceClient.from_connection_string(storage_connection_string) as service:
-        yield service
 
 
 @pytest.fixture
@@ -27,12 +19,3 @@ def private_containers(blob_service: BlobServiceClient) -> Iterator[dict[str, st
     yield containers
     for name in containers.values():
         blob_service.delete_container(name)
-
-
-def private_store(service: BlobServiceClient, containers: dict[str, str]) -> BlobDeadLetterStore:
-    return BlobDeadLetterStore(
-        service,
-        pending=containers["pending"],
-        archive=containers["archive"],
-        poison=containers["poison"],
-    )

@@ -33,7 +33,7 @@ from domain.errors import ReservationNotFoundError
 from domain.events import ReservationRequested
 from entrypoints.eventgrid_edge import consumes
 from entrypoints.http_edge import handle_errors, json_response
-from tests.unit.telemetry.spans import memory_exporter, trace_id_hex
+from tests.support.spans import memory_exporter, trace_id_hex
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN_ID = "00f067aa0ba902b7"
