@@ -1,7 +1,8 @@
 """Ports: what the application layer needs from the outside world, as Protocols.
 
-Adapters implement them on Azure SDKs (adapters/), in-memory fakes implement them for unit tests
-(adapters/memory.py); one shared test suite (tests/port_suites/) runs against both.
+Adapters implement them on the Azure SDKs (adapters/); the storage adapters run on Azure Table
+storage or, in unit tests, on an in-memory store with the same rules (tests/support/), and one
+shared test suite per port (tests/port_suites/) runs on both.
 
 Atomicity rule: every ``save`` writes, in ONE atomic write (a Table entity-group transaction in
 one partition), the aggregate's new state, the events it recorded (the outbox, which is also the
