@@ -19,12 +19,12 @@ from dataclasses import replace
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient, BlobLeaseClient, BlobServiceClient, ContentSettings
 
-from adapters.memory_deadletters import merge_metadata
 from adapters.storage_names import (
     DEADLETTER_ARCHIVE_CONTAINER,
     DEADLETTER_CONTAINER,
     DEADLETTER_POISON_CONTAINER,
 )
+from handlers.dead_letters.metadata import merge_metadata
 from handlers.ports import ClaimedDeadLetter, ClaimLostError, DeadLetter, DeadLetterState
 
 JSON: ContentSettings = ContentSettings(content_type="application/json")

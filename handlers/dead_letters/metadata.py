@@ -50,3 +50,11 @@ def subscription_of(name: str) -> str | None:
 def subscription_or_folder(name: str) -> str:
     """The blob's subscription, or its folder as written when no subscription has that name."""
     return subscription_of(name) or folder_of(name)
+
+
+def merge_metadata(own: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
+    """``own`` updated with ``extra`` (names compared ignoring case, as Azure's metadata names
+    are); an empty value removes that name. The rule of ``DeadLetterStore.release``/``move``."""
+    merged = {k: v for k, v in own.items() if k.lower() not in {e.lower() for e in extra}}
+    merged.update({k: v for k, v in extra.items() if v != ""})
+    return merged

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory_deadletters import InMemoryDeadLetterStore
 from handlers.ports import Ports
 from tests.support.harness import Bus, Clock, make_ports
+from tests.support.memory_deadletters import InMemoryDeadLetterStore
 
 
 @pytest.fixture

@@ -182,6 +182,16 @@ def test_only_entry_points_import_azure_functions(path: Path) -> None:
     assert not found, f"{label(path)} imports {found}: Functions types belong in entrypoints/"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [*DEPLOYED, *python_files("devstack", "infra", "bench", "chaos")],
+    ids=label,
+)
+def test_no_code_outside_the_tests_imports_a_test_fake(path: Path) -> None:
+    found = offenders(path, ("tests",))
+    assert not found, f"{label(path)} imports {found}: fakes live in tests/ and are not deployed"
+
+
 def test_the_entry_points_are_where_azure_functions_is_used() -> None:
     users = {label(p) for p in DEPLOYED if offenders(p, ("azure.functions",))}
     assert "function_app.py" in users

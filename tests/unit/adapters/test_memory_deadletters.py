@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from adapters.memory_deadletters import InMemoryDeadLetterStore
 from handlers.ports import DeadLetterStore
 from tests.port_suites.dead_letters import DeadLetterHarness, DeadLetterStoreContract
+from tests.support.memory_deadletters import InMemoryDeadLetterStore
 
 
 class MemoryHarness:

@@ -7,7 +7,6 @@ import dataclasses
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
-from adapters.memory_deadletters import InMemoryDeadLetterStore
 from adapters.metrics import DeadLetterMeters
 from handlers.dead_letters import reprocess_dead_letters
 from tests.support.azure_format import (
@@ -17,6 +16,7 @@ from tests.support.azure_format import (
     book_with_billing_down,
 )
 from tests.support.harness import Bus, Clock, make_ports
+from tests.support.memory_deadletters import InMemoryDeadLetterStore
 
 
 def test_each_run_adds_its_blobs_and_events_by_outcome_and_trigger() -> None:

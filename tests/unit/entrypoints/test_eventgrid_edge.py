@@ -8,11 +8,11 @@ import re
 import azure.functions as func
 import pytest
 
-from adapters.memory_deadletters import InMemoryDeadLetterStore
 from domain.errors import NewerSchemaVersionError
 from entrypoints.eventgrid_edge import deliver, delivered_event_json
 from handlers.ports import DeadLetterState, Ports
 from tests.support.azure_format import a_cloudevent, as_eventgrid_letter
+from tests.support.memory_deadletters import InMemoryDeadLetterStore
 
 POISON = DeadLetterState.POISON
 PATH = re.compile(r"^BILLING/2031/4/1/12/[0-9a-f-]{36}\.json$")

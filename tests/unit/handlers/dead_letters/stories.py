@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from adapters.memory_deadletters import InMemoryDeadLetterStore
 from handlers.dispatch import dispatch
 from handlers.ports import DeadLetterState, Ports
+from tests.support.memory_deadletters import InMemoryDeadLetterStore
 
 PENDING, ARCHIVED, POISON = (
     DeadLetterState.PENDING,

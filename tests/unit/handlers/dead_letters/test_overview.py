@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from adapters.memory_deadletters import InMemoryDeadLetterStore
 from handlers.dead_letters import (
     DeadLetterQuery,
     dead_letter_overview,
@@ -21,6 +20,7 @@ from tests.support.azure_format import (
     book_with_billing_down,
 )
 from tests.support.harness import Bus, Clock
+from tests.support.memory_deadletters import InMemoryDeadLetterStore
 
 
 def test_the_overview_lists_each_state_with_reason_attempts_and_age(

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 
 import pytest
 
-from adapters.memory_deadletters import InMemoryDeadLetterStore
 from handlers.dead_letters import reprocess_dead_letters
 from handlers.dispatch import dispatch
 from handlers.ports import Ports
@@ -24,6 +23,7 @@ from tests.support.azure_format import (
     book_with_billing_down,
 )
 from tests.support.harness import Bus, Clock, live_authorizations
+from tests.support.memory_deadletters import InMemoryDeadLetterStore
 from tests.unit.handlers.dead_letters.stories import ARCHIVED, PENDING, POISON, where
 
 

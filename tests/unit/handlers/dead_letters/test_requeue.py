@@ -8,7 +8,6 @@ import json
 import azure.functions as func
 import pytest
 
-from adapters.memory_deadletters import InMemoryDeadLetterStore
 from entrypoints import ops, wiring
 from handlers.dead_letters import reprocess_dead_letters, requeue_dead_letters
 from handlers.ports import Ports
@@ -20,6 +19,7 @@ from tests.support.azure_format import (
     book_with_billing_down,
 )
 from tests.support.harness import Bus, Clock
+from tests.support.memory_deadletters import InMemoryDeadLetterStore
 from tests.unit.handlers.dead_letters.stories import ARCHIVED, PENDING, POISON, Flaky, where
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.memory_deadletters import InMemoryDeadLetterStore
 from handlers.dead_letters import RetryPolicy, is_due, parse_time, reprocess_dead_letters
 from handlers.ports import ClaimedDeadLetter, DeadLetterState, Ports
 from handlers.reservations import get_reservation
@@ -18,6 +17,7 @@ from tests.support.azure_format import (
     book_with_billing_down,
 )
 from tests.support.harness import Bus, Clock, live_authorizations
+from tests.support.memory_deadletters import InMemoryDeadLetterStore
 from tests.unit.handlers.dead_letters.stories import ARCHIVED, PENDING, POISON, Flaky, where
 
 

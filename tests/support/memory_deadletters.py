@@ -13,18 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from handlers.dead_letters.metadata import merge_metadata
 from handlers.ports import ClaimedDeadLetter, ClaimLostError, DeadLetter, DeadLetterState
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def merge_metadata(own: Mapping[str, str], extra: Mapping[str, str]) -> dict[str, str]:
-    """``own`` updated with ``extra`` (names compared ignoring case); empty values remove."""
-    merged = {k: v for k, v in own.items() if k.lower() not in {e.lower() for e in extra}}
-    merged.update({k: v for k, v in extra.items() if v != ""})
-    return merged
 
 
 @dataclass
