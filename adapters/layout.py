@@ -77,14 +77,15 @@ def commit_events_prefix(reservation_id: str, version: int) -> str:
     return f"{EVENT_PREFIX}{reservation_id}|{version:06d}|"
 
 
-def pending_row_key(created_at: datetime, reservation_id: str, version: int) -> str:
-    """Sorts oldest first: ISO-8601 UTC with microseconds compares as text."""
-    stamp = created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return f"{stamp}|{checked_key(reservation_id, 'reservation id')}|{version:06d}"
-
-
 def pending_cutoff(created_before: datetime) -> str:
+    """The pending index's time prefix: ISO-8601 UTC with microseconds compares as text."""
     return created_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def pending_row_key(created_at: datetime, reservation_id: str, version: int) -> str:
+    """Sorts oldest first (see ``pending_cutoff``)."""
+    stamp = pending_cutoff(created_at)
+    return f"{stamp}|{checked_key(reservation_id, 'reservation id')}|{version:06d}"
 
 
 def idempotency_partition(key: str) -> str:

@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any, Final
 
 from domain.billing import Folio
-from domain.errors import CatalogMissError
 from domain.events import GuestCheckedOut, ReservationCancelled, RoomAllocated
 from domain.money import ZERO, quantize
+from handlers.catalog import event_room_type
 from handlers.ports import Ports
 from handlers.unit_of_work import Change, Reaction, RepositorySlot
 
@@ -38,10 +38,7 @@ def invoice(reservation_id: str, ports: Ports) -> dict[str, Any] | None:
 
 
 def _rate_and_currency(ports: Ports, hotel_id: str, room_type: str) -> tuple[Decimal, str]:
-    hotel = ports.catalog.get(hotel_id)
-    kind = None if hotel is None else hotel.room_types.get(room_type)
-    if hotel is None or kind is None:  # rooms allocated it from the catalog: ours is behind
-        raise CatalogMissError(f"no nightly rate for {hotel_id}/{room_type} (yet)")
+    hotel, kind = event_room_type(ports, hotel_id, room_type)
     return kind.nightly_rate, hotel.currency
 
 

@@ -11,10 +11,11 @@ import logging
 from datetime import date, timedelta
 from typing import Any, Final
 
-from domain.errors import CatalogMissError, HotelNotFoundError, ValidationError
+from domain.errors import HotelNotFoundError, ValidationError
 from domain.events import PaymentDeclined, ReservationCancelled, ReservationRequested
 from domain.rooms import ReleaseReason, RoomAllocation, choose_room
 from domain.stay import stay_nights
+from handlers.catalog import event_room_type, find_room_type
 from handlers.ports import Ports
 from handlers.retry import MAX_ATTEMPTS
 from handlers.unit_of_work import AllocationSlot, Change, Reaction
@@ -63,14 +64,6 @@ def availability(
     }
 
 
-def _room_numbers(ports: Ports, hotel_id: str, room_type: str) -> tuple[str, ...]:
-    hotel = ports.catalog.get(hotel_id)
-    kind = None if hotel is None else hotel.room_types.get(room_type)
-    if kind is None:  # booking validated it against the catalog: this worker's copy is behind
-        raise CatalogMissError(f"{hotel_id}/{room_type} is not in the catalog (yet)")
-    return kind.room_numbers
-
-
 def _slot(
     event: ReservationRequested | ReservationCancelled | PaymentDeclined, ports: Ports
 ) -> AllocationSlot:
@@ -85,7 +78,7 @@ def decide_allocation(
         log.info("rooms: %s already %s", event.reservation_id, current.status)
         return None
     hotel_id, room_type = event.hotel_id, event.room_type
-    rooms = _room_numbers(ports, hotel_id, room_type)
+    rooms = event_room_type(ports, hotel_id, room_type)[1].room_numbers
     nights = stay_nights(event.check_in, event.check_out)
     now = ports.clock()
     held = ports.inventory.held_rooms(hotel_id, room_type, nights)
@@ -112,9 +105,8 @@ def decide_allocation(
 
 def _allocation_attempts(event: ReservationRequested, ports: Ports) -> int:
     # Every lost race means another room got taken, so one attempt per room is enough.
-    hotel = ports.catalog.get(event.hotel_id)
-    kind = None if hotel is None else hotel.room_types.get(event.room_type)
-    return (0 if kind is None else len(kind.room_numbers)) + MAX_ATTEMPTS
+    found = find_room_type(ports, event.hotel_id, event.room_type)
+    return (0 if found is None else len(found[1].room_numbers)) + MAX_ATTEMPTS
 
 
 def decide_release(

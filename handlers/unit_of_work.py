@@ -63,12 +63,6 @@ class Change(Generic[A]):
 class Slot(Protocol[A]):
     """One aggregate's place in storage: where a unit of work loads, commits and deduplicates."""
 
-    @property
-    def context(self) -> str: ...
-
-    @property
-    def partition_key(self) -> str: ...
-
     def load(self) -> A | None: ...
 
     def processed(self, marker: str) -> ProcessedRecord | None: ...
@@ -83,12 +77,8 @@ class RepositorySlot(Generic[A]):
     """An aggregate of a ``Repository`` (its own partition: reservation id or guest id)."""
 
     repository: Repository[A]
-    key: str
+    key: str  # also the partition key
     context: str
-
-    @property
-    def partition_key(self) -> str:
-        return self.key
 
     def load(self) -> A | None:
         return self.repository.get(self.key)
@@ -113,11 +103,6 @@ class AllocationSlot:
     hotel_id: str
     room_type: str
     reservation_id: str
-    context: str = "rooms"
-
-    @property
-    def partition_key(self) -> str:
-        return f"{self.hotel_id}|{self.room_type}"
 
     def load(self) -> RoomAllocation | None:
         return self.inventory.get_allocation(self.hotel_id, self.room_type, self.reservation_id)
@@ -214,13 +199,16 @@ def _forget_lost_intent(intent: PendingPublish, change: Change[Any], ports: Port
 
 
 def execute(
-    slot: Slot[A],
+    slot: RepositorySlot[A],
     decide: Callable[[A | None], Change[A] | None],
     ports: Ports,
     *,
     reservation_id: str,
 ) -> tuple[A | None, bool]:
     """Run an HTTP command: returns the aggregate after it and whether it changed.
+
+    Commands change aggregates of a ``Repository`` (one partition each), which is where the
+    relay looks for a command's commit.
 
     The pending-publish intent is written before the commit, so whatever happens after the
     commit (a crash, a failed publish) the relay finds the commit and publishes its events.
@@ -233,7 +221,7 @@ def execute(
             return current, [], None
         intent = ports.outbox.intend(
             context=slot.context,
-            partition_key=slot.partition_key,
+            partition_key=slot.key,
             reservation_id=reservation_id,
             version=change.aggregate.version + 1,
         )
