@@ -5,6 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
+from adapters.bootstrap import CONTEXT_TABLES
+from adapters.storage_names import (
+    CATALOG_TABLE,
+    PAYMENT_METHODS_TABLE,
+    RESERVATIONS_TABLE,
+    ROOMS_TABLE,
+)
+from adapters.table_catalog import TableCatalog
+from adapters.table_store import TableStore
+from adapters.tables import (
+    TableIdempotencyKeys,
+    TableOutbox,
+    TablePaymentMethodVault,
+    TableRepository,
+    TableRoomInventory,
+)
 from domain.aggregate import Aggregate
 from domain.catalog import Hotel
 from handlers.ports import (
@@ -37,3 +53,30 @@ class PortFactory(Protocol):
     def seeded_catalog(self, hotels: Sequence[Hotel]) -> Catalog:
         """Seed ``hotels`` (idempotently) and return a fresh catalog reader."""
         ...
+
+
+class TableStoreFactory:
+    """The storage adapters (adapters/tables.py) on one ``TableStore``: the in-memory one in the
+    unit tests, Azure's on Azurite in the integration tests."""
+
+    def __init__(self, store: TableStore) -> None:
+        self.store = store
+
+    def repository(self, aggregate_type: type[A], context: str) -> Repository[A]:
+        return TableRepository(self.store, CONTEXT_TABLES[context], aggregate_type, context=context)
+
+    def inventory(self) -> RoomInventory:
+        return TableRoomInventory(self.store, ROOMS_TABLE)
+
+    def outbox(self) -> Outbox:
+        return TableOutbox(self.store, CONTEXT_TABLES)
+
+    def vault(self) -> PaymentMethodVault:
+        return TablePaymentMethodVault(self.store, PAYMENT_METHODS_TABLE)
+
+    def idempotency(self) -> IdempotencyKeys:
+        return TableIdempotencyKeys(self.store, RESERVATIONS_TABLE)
+
+    def seeded_catalog(self, hotels: Sequence[Hotel]) -> Catalog:
+        TableCatalog(self.store, CATALOG_TABLE).seed_catalog(hotels)
+        return TableCatalog(self.store, CATALOG_TABLE)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from typing import TypeVar
+from collections.abc import Iterator
 
 import pytest
 from azure.data.tables import TableServiceClient
@@ -12,27 +11,12 @@ from azure.data.tables import TableServiceClient
 from adapters.azure_tables import AzureTableStore, StorageTransactionCounter
 from adapters.bootstrap import CONTEXT_TABLES, build_ports, seed_catalog
 from adapters.settings import Settings
-from adapters.storage_names import CATALOG_TABLE, PAYMENT_METHODS_TABLE, ROOMS_TABLE
+from adapters.storage_names import CATALOG_TABLE
 from adapters.table_catalog import TableCatalog
-from adapters.tables import (
-    TableIdempotencyKeys,
-    TableOutbox,
-    TablePaymentMethodVault,
-    TableRepository,
-    TableRoomInventory,
-)
-from domain.aggregate import Aggregate
-from domain.catalog import DEMO_CATALOG, Hotel
-from handlers.ports import (
-    Catalog,
-    IdempotencyKeys,
-    Outbox,
-    PaymentMethodVault,
-    Repository,
-    RoomInventory,
-)
+from domain.catalog import DEMO_CATALOG
 from tests.port_suites import PortFactory
 from tests.port_suites.catalog import CatalogContract
+from tests.port_suites.factory import TableStoreFactory
 from tests.port_suites.inventory import RoomInventoryContract
 from tests.port_suites.outbox import IdempotencyKeysContract, OutboxContract
 from tests.port_suites.repository import RepositoryContract
@@ -41,32 +25,11 @@ from tests.port_suites.vault import PaymentMethodVaultContract
 
 pytestmark = pytest.mark.integration
 
-A = TypeVar("A", bound=Aggregate)
 
-
-class TableFactory:
-    def __init__(self, service: TableServiceClient, counter: StorageTransactionCounter) -> None:
-        self.store = AzureTableStore(service, counter=counter)
-        self.counter = counter
-
-    def repository(self, aggregate_type: type[A], context: str) -> Repository[A]:
-        return TableRepository(self.store, CONTEXT_TABLES[context], aggregate_type, context=context)
-
-    def inventory(self) -> RoomInventory:
-        return TableRoomInventory(self.store, ROOMS_TABLE)
-
-    def outbox(self) -> Outbox:
-        return TableOutbox(self.store, CONTEXT_TABLES)
-
-    def vault(self) -> PaymentMethodVault:
-        return TablePaymentMethodVault(self.store, PAYMENT_METHODS_TABLE)
-
-    def idempotency(self) -> IdempotencyKeys:
-        return TableIdempotencyKeys(self.store, CONTEXT_TABLES["reservations"])
-
-    def seeded_catalog(self, hotels: Sequence[Hotel]) -> Catalog:
-        TableCatalog(self.store, CATALOG_TABLE).seed_catalog(hotels)
-        return TableCatalog(self.store, CATALOG_TABLE)
+def table_factory(
+    service: TableServiceClient, counter: StorageTransactionCounter
+) -> TableStoreFactory:
+    return TableStoreFactory(AzureTableStore(service, counter=counter))
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +40,7 @@ def table_service(storage_connection_string: str) -> Iterator[TableServiceClient
 
 @pytest.fixture
 def factory(table_service: TableServiceClient) -> PortFactory:
-    return TableFactory(table_service, StorageTransactionCounter())
+    return table_factory(table_service, StorageTransactionCounter())
 
 
 class TestTableRepository(RepositoryContract):
@@ -106,7 +69,7 @@ class TestTableCatalog(CatalogContract):
 
 def test_a_save_is_one_storage_transaction(table_service: TableServiceClient) -> None:
     counter = StorageTransactionCounter()
-    repo = TableFactory(table_service, counter).repository(Tally, "reservations")
+    repo = table_factory(table_service, counter).repository(Tally, "reservations")
     key = unique("r")
     tally = Tally(reservation_id=key)
     tally.bump()
@@ -131,7 +94,7 @@ def test_the_catalog_is_read_once_then_cached(
 
 
 def test_outbox_rows_are_stored_as_documented(table_service: TableServiceClient) -> None:
-    repo = TableFactory(table_service, StorageTransactionCounter()).repository(Tally, "billing")
+    repo = table_factory(table_service, StorageTransactionCounter()).repository(Tally, "billing")
     key = unique("r")
     tally = Tally(reservation_id=key)
     tally.bump()
