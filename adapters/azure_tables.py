@@ -22,7 +22,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.data.tables import TableServiceClient, TableTransactionError, UpdateMode
+from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
 from adapters.limits import check_transaction_size
 from adapters.table_store import Operation, RowQuery, StoredRow
@@ -110,12 +110,21 @@ class AzureTableStore:
     def __init__(self, service: TableServiceClient, *, counter: StorageTransactionCounter) -> None:
         self._service = service
         self.counter = counter
+        # One client per table, built on first use: they share the service's pipeline, and
+        # building one per call would be wasted work on every storage round trip.
+        self._clients: dict[str, TableClient] = {}
+
+    def _client(self, table: str) -> TableClient:
+        client = self._clients.get(table)
+        if client is None:  # a race builds two equivalent clients; either will do
+            client = self._clients.setdefault(table, self._service.get_table_client(table))
+        return client
 
     def get(
         self, table: str, partition_key: str, row_key: str, *, select: Sequence[str] | None = None
     ) -> StoredRow | None:
         self.counter.add()
-        client = self._service.get_table_client(table)
+        client = self._client(table)
         try:
             entity = client.get_entity(
                 partition_key, row_key, select=list(select) if select else None
@@ -126,7 +135,7 @@ class AzureTableStore:
         return _row(entity)
 
     def query(self, table: str, query: RowQuery) -> Iterator[StoredRow]:
-        client = self._service.get_table_client(table)
+        client = self._client(table)
         query_filter, parameters = odata_filter(query)
         pages = client.query_entities(
             query_filter,
@@ -159,7 +168,7 @@ class AzureTableStore:
                 }
                 batch.append(("update", entity, options))
         self.counter.add()
-        client = self._service.get_table_client(table)
+        client = self._client(table)
         try:
             results = client.submit_transaction(batch)
         except (TableTransactionError, ResourceExistsError, ResourceModifiedError) as exc:
@@ -173,20 +182,20 @@ class AzureTableStore:
     def insert(self, table: str, entity: Mapping[str, Any]) -> bool:
         self.counter.add()
         try:
-            self._service.get_table_client(table).create_entity(dict(entity))
+            self._client(table).create_entity(dict(entity))
         except ResourceExistsError:
             return False
         return True
 
     def upsert(self, table: str, entity: Mapping[str, Any]) -> None:
         self.counter.add()
-        client = self._service.get_table_client(table)
+        client = self._client(table)
         client.upsert_entity(dict(entity), mode=UpdateMode.REPLACE)
 
     def merge(self, table: str, entity: Mapping[str, Any]) -> bool:
         self.counter.add()
         try:
-            client = self._service.get_table_client(table)
+            client = self._client(table)
             client.update_entity(dict(entity), mode=UpdateMode.MERGE)
         except ResourceNotFoundError:
             return False
@@ -195,4 +204,4 @@ class AzureTableStore:
     def delete(self, table: str, partition_key: str, row_key: str) -> None:
         self.counter.add()
         with contextlib.suppress(ResourceNotFoundError):
-            self._service.get_table_client(table).delete_entity(partition_key, row_key)
+            self._client(table).delete_entity(partition_key, row_key)
