@@ -157,7 +157,9 @@ class FunctionsHost:
     # -- dispatch ----------------------------------------------------------------------------
 
     async def _dispatch(self, request: Request) -> Response:
-        path = request.url.path
+        # The decoded path as received: ``request.url`` re-parses it with urllib, which drops
+        # tabs and line breaks, and a route value such as ``%0A`` must reach the app as it is.
+        path: str = request.scope["path"]
         lower = path.lower().rstrip("/") or "/"
         if lower == f"/{ROUTE_PREFIX}" or lower.startswith(f"/{ROUTE_PREFIX}/"):
             return await self.http_triggers.handle(request, path[len(ROUTE_PREFIX) + 1 :])

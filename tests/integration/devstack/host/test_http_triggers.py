@@ -26,6 +26,17 @@ def test_route_params_query_and_headers_reach_the_function(served: Served) -> No
     assert body["url"].startswith(f"{served.url}/api/hello/Ada?")
 
 
+@pytest.mark.parametrize(("encoded", "value"), [("%0A", "\n"), ("a%0Db", "a\rb"), ("%09", "\t")])
+def test_a_route_value_with_control_characters_reaches_the_function(
+    served: Served, encoded: str, value: str
+) -> None:
+    # The app, not the host, decides what such a value means (in Azure too); URL parsing drops
+    # tabs and line breaks, so the host must route on the request's decoded path as received.
+    response = served.client.get(f"/api/hello/{encoded}")
+    assert response.status_code == 200
+    assert response.json()["route"] == {"name": value}
+
+
 def test_settings_are_applied_before_the_app_is_imported(served: Served) -> None:
     assert served.client.get("/api/hello/x").json()["setting"] == "from-settings"
 
