@@ -36,6 +36,7 @@ from devstack.settings import SAMPLE_FILE, StackConfig, read_values
 from handlers.routing import SUBSCRIPTIONS
 
 FUNCTION_KEY: Final = "chaos-function-key"
+MASTER_KEY: Final = "chaos-master-key"  # admin-level routes (/api/ops/*) and /admin/*
 TOPIC_KEY: Final = "chaos-topic-key"
 RETRY_DELAYS: Final = (0.5, 1.0, 2.0)
 EVENTGRID_FUNCTIONS: Final = tuple(sub.function_name for sub in SUBSCRIPTIONS)
@@ -105,6 +106,7 @@ class ChaosStack:
             host_port=self.host_port,
             eventgrid_port=self.eventgrid_port,
             function_key=FUNCTION_KEY,
+            master_key=MASTER_KEY,
             topic_key=TOPIC_KEY,
         )
         self._host: subprocess.Popen[bytes] | None = None
@@ -135,6 +137,10 @@ class ChaosStack:
     @property
     def key_headers(self) -> dict[str, str]:
         return {"x-functions-key": FUNCTION_KEY}
+
+    @property
+    def master_key_headers(self) -> dict[str, str]:
+        return {"x-functions-key": MASTER_KEY}
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -315,7 +321,7 @@ class ChaosStack:
                 return self.client.request(
                     method,
                     f"{self.host_url}{path}",
-                    headers=self.key_headers,
+                    headers=self.master_key_headers,
                     json=body,
                     timeout=HTTP_TIMEOUT,
                 )

@@ -156,6 +156,11 @@ def banner(stack: LocalStack) -> str:
             "",
             "The local stack is up. Ctrl-C stops it.",
             f"  HTTP API      {stack.host_url}/api   {key_hint}",
+            *(
+                [f'  Admin         /api/ops/*, /admin/*   master key "{stack.master_key}"']
+                if key
+                else []
+            ),
             f"  Event Grid    {stack.topic_endpoint}   topic key "
             f'"{stack.topic_key}", stats {stack.eventgrid_url}/devstack/stats',
             f"  Storage       {where}",

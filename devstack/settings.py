@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from adapters.connection import expand_connection_string
 from devstack.azurite import PROJECT_ROOT
+from devstack.host.auth import HostKeys, KeyConfigError
 
 SETTINGS_FILE: Final = "local.settings.json"
 SAMPLE_FILE: Final = "local.settings.sample.json"
@@ -31,6 +32,7 @@ STORAGE: Final = "AzureWebJobsStorage"
 TOPIC_ENDPOINT: Final = "EVENTGRID_TOPIC_ENDPOINT"
 TOPIC_KEY: Final = "EVENTGRID_TOPIC_KEY"
 FUNCTION_KEY: Final = "DEVSTACK_FUNCTION_KEY"
+MASTER_KEY: Final = "DEVSTACK_MASTER_KEY"
 HOST_PORT: Final = "DEVSTACK_HOST_PORT"
 EVENTGRID_PORT: Final = "DEVSTACK_EVENTGRID_PORT"
 RETRY_DELAYS: Final = "DEVSTACK_RETRY_DELAYS_SECONDS"
@@ -43,6 +45,7 @@ DEFAULT_HOST_PORT: Final = 7071
 DEFAULT_EVENTGRID_PORT: Final = 7072
 DEFAULT_TOPIC_KEY: Final = "local-dev-key"
 DEFAULT_FUNCTION_KEY: Final = "local-function-key"
+DEFAULT_MASTER_KEY: Final = "local-master-key"
 
 
 class SettingsError(ValueError):
@@ -161,6 +164,7 @@ class StackConfig:
     eventgrid_port: int = DEFAULT_EVENTGRID_PORT
     bind_host: str = "127.0.0.1"
     function_key: str | None = DEFAULT_FUNCTION_KEY
+    master_key: str | None = DEFAULT_MASTER_KEY  # admin-level routes and /admin/* (as in Azure)
     topic_key: str = DEFAULT_TOPIC_KEY
     retry_delays_seconds: tuple[float, ...] | None = None
     delivery_multiplier: int = 1
@@ -176,11 +180,16 @@ class StackConfig:
             raise SettingsError("Azurite cannot be in memory and keep data in a location")
         if self.max_delivery_attempts is not None and not 1 <= self.max_delivery_attempts <= 30:
             raise SettingsError("max_delivery_attempts must be 1-30 (as in Azure)")
+        try:
+            HostKeys(self.function_key or None, self.master_key or None)
+        except KeyConfigError as exc:
+            raise SettingsError(str(exc)) from None
 
     @classmethod
     def from_values(cls, values: Mapping[str, str], **overrides: Any) -> StackConfig:
         """Build from merged ``Values``; keyword ``overrides`` win over them."""
         key = values.get(FUNCTION_KEY, DEFAULT_FUNCTION_KEY)
+        master = values.get(MASTER_KEY, DEFAULT_MASTER_KEY)
         location = values.get(AZURITE_LOCATION, "").strip()
         fields: dict[str, Any] = {
             "storage": values.get(STORAGE) or "UseDevelopmentStorage=true",
@@ -189,6 +198,7 @@ class StackConfig:
                 EVENTGRID_PORT, values.get(EVENTGRID_PORT), DEFAULT_EVENTGRID_PORT
             ),
             "function_key": key or None,
+            "master_key": master or None,
             "topic_key": values.get(TOPIC_KEY) or DEFAULT_TOPIC_KEY,
             "retry_delays_seconds": parse_retry_delays(values.get(RETRY_DELAYS)),
             "azurite_location": Path(location) if location else None,
@@ -216,6 +226,7 @@ class StackConfig:
             TOPIC_ENDPOINT: f"{self.eventgrid_url}/api/events",
             TOPIC_KEY: self.topic_key,
             FUNCTION_KEY: self.function_key or "",
+            MASTER_KEY: self.master_key or "",
             HOST_PORT: str(self.host_port),
             EVENTGRID_PORT: str(self.eventgrid_port),
         }

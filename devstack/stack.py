@@ -112,6 +112,11 @@ class LocalStack:
         return self.config.function_key
 
     @property
+    def master_key(self) -> str | None:
+        """The key for admin-level routes (``/api/ops/*``) and the host's ``/admin/*``."""
+        return self.config.master_key
+
+    @property
     def topic_key(self) -> str:
         return self.config.topic_key
 
@@ -210,6 +215,7 @@ class LocalStack:
             module=self.module,
             settings=config.app_settings(),
             function_key=config.function_key,
+            master_key=config.master_key,
         )
         server = ServerThread(
             host.asgi, host=config.bind_host, port=config.host_port, name="functions-host"

@@ -3,6 +3,7 @@
 Like Core Tools, the ``Values`` of local.settings.json become environment variables unless the
 environment already defines them, and ``Host.LocalHttpPort`` is the default port. The function
 key is ``DEVSTACK_FUNCTION_KEY`` (environment or settings); empty or unset means no key checks.
+The master key (admin-level routes and ``/admin/*``) is ``DEVSTACK_MASTER_KEY``.
 
 Every app setting, ``DEVSTACK_*`` included, is passed either as an environment variable or in the
 ``Values`` of the ``--settings`` file (default: the script root's ``local.settings.json``, if
@@ -30,6 +31,7 @@ from devstack.host.app import FunctionsHost
 from devstack.host.errors import HostStartError
 
 KEY_SETTING = "DEVSTACK_FUNCTION_KEY"
+MASTER_KEY_SETTING = "DEVSTACK_MASTER_KEY"
 DEFAULT_PORT = 7071
 
 log = logging.getLogger("devstack.host")
@@ -104,8 +106,13 @@ def build(args: argparse.Namespace) -> tuple[FunctionsHost, int]:
     port = args.port or settings_port or DEFAULT_PORT
     check_port_free(args.host, port)
     key = os.environ.get(KEY_SETTING) or settings.get(KEY_SETTING) or None
+    master = os.environ.get(MASTER_KEY_SETTING) or settings.get(MASTER_KEY_SETTING) or None
     host = FunctionsHost.load(
-        args.script_root, module=args.module, settings=settings, function_key=key
+        args.script_root,
+        module=args.module,
+        settings=settings,
+        function_key=key,
+        master_key=master,
     )
     return host, port
 
@@ -122,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Functions host listening on http://%s:%d (function keys %s)",
         args.host,
         port,
-        "enforced" if host.function_key else "not enforced",
+        "enforced" if host.keys.enforced else "not enforced",
     )
     uvicorn.run(host.asgi, host=args.host, port=port, log_level="warning", lifespan="on")
     return 0

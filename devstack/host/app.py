@@ -5,7 +5,7 @@ Endpoints (paths are case-insensitive, like the real host):
 - ``/api/{route}``: HTTP triggers (``devstack.host.http_triggers``).
 - ``POST /runtime/webhooks/eventgrid?functionName=NAME``: Event Grid triggers
   (``devstack.host.eventgrid_webhook``).
-- ``/admin/...`` with the admin key: invoke a non-HTTP function, host status, devstack faults
+- ``/admin/...`` with the master key: invoke a non-HTTP function, host status, devstack faults
   and invocation counts (``devstack.host.admin``); ``GET /admin/host/ping``.
 """
 
@@ -27,7 +27,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from devstack.host.admin import AdminRoutes
-from devstack.host.auth import AuthLevel
+from devstack.host.auth import AuthLevel, HostKeys, KeyConfigError
 from devstack.host.errors import HostStartError
 from devstack.host.eventgrid_webhook import EVENTGRID_WEBHOOK, EventGridWebhook
 from devstack.host.faults import FaultInjector
@@ -79,13 +79,13 @@ class FunctionsHost:
         script_root: Path,
         module: ModuleType,
         functions: Mapping[str, FunctionInfo],
-        function_key: str | None,
+        keys: HostKeys,
         threads: int,
     ) -> None:
         self.script_root = script_root
         self.module = module
         self.functions: Mapping[str, FunctionInfo] = MappingProxyType(dict(functions))
-        self.function_key = function_key or None
+        self.keys = keys
         self.faults = FaultInjector()
         self.invoker = Invoker(threads=threads, function_directory=str(script_root))
         self._by_lower = {name.lower(): info for name, info in self.functions.items()}
@@ -93,7 +93,7 @@ class FunctionsHost:
             [info for info in self.functions.values() if info.timer is not None],
             self._run_timer,
         )
-        self.http_triggers = HttpTriggers(self.functions.values(), self.invoker, self.function_key)
+        self.http_triggers = HttpTriggers(self.functions.values(), self.invoker, self.keys)
         self.eventgrid = EventGridWebhook(self.function, self.invoker, self.faults)
         self.admin = AdminRoutes(self)
         self.asgi = Starlette(
@@ -109,8 +109,16 @@ class FunctionsHost:
         module: str = "function_app",
         settings: Mapping[str, str] = _NO_SETTINGS,
         function_key: str | None = None,
+        master_key: str | None = None,
     ) -> FunctionsHost:
-        """Apply ``settings`` to ``os.environ``, import and index the app; HostStartError if bad."""
+        """Apply ``settings`` to ``os.environ``, import and index the app; HostStartError if bad.
+
+        ``function_key`` None or empty: no key checks; otherwise ``master_key`` is required and
+        must differ from it (see ``devstack.host.auth``)."""
+        try:
+            keys = HostKeys(function_key or None, master_key or None)
+        except KeyConfigError as exc:
+            raise HostStartError(str(exc)) from None
         root = Path(script_root).resolve()
         os.environ.update(settings)
         threads = thread_count(os.environ)
@@ -120,7 +128,7 @@ class FunctionsHost:
             script_root=root,
             module=loaded,
             functions=functions,
-            function_key=function_key,
+            keys=keys,
             threads=threads,
         )
         for info in functions.values():
@@ -172,7 +180,7 @@ class FunctionsHost:
             methods, handler = admin
             if request.method not in methods:
                 return empty(405, {"Allow": ", ".join(methods)})
-            if not authorized(request, AuthLevel.ADMIN, self.function_key):
+            if not authorized(request, AuthLevel.ADMIN, self.keys):
                 return empty(401)
             return await handler(request)
         if lower == "/":

@@ -13,6 +13,7 @@ import azure.functions as func
 from starlette.requests import Request
 from starlette.responses import Response
 
+from devstack.host.auth import HostKeys
 from devstack.host.bindings import HttpResult, build_http_request, map_http_result
 from devstack.host.indexing import FunctionInfo
 from devstack.host.invoker import Invoker
@@ -23,14 +24,12 @@ from devstack.host.web import authorized, empty
 class HttpTriggers:
     """Every HTTP-triggered function of the app, served under the route prefix."""
 
-    def __init__(
-        self, functions: Iterable[FunctionInfo], invoker: Invoker, function_key: str | None
-    ) -> None:
+    def __init__(self, functions: Iterable[FunctionInfo], invoker: Invoker, keys: HostKeys) -> None:
         self._routes: list[tuple[RouteTemplate, FunctionInfo]] = [
             (info.http.route, info) for info in functions if info.http is not None
         ]
         self._invoker = invoker
-        self._function_key = function_key
+        self._keys = keys
 
     async def handle(self, request: Request, relative_path: str) -> Response:
         """Answer a request whose path, under the route prefix, is ``relative_path``."""
@@ -45,7 +44,7 @@ class HttpTriggers:
             return empty(404)
         info, route_params = found
         assert info.http is not None
-        if not authorized(request, info.http.auth_level, self._function_key):
+        if not authorized(request, info.http.auth_level, self._keys):
             return empty(401)
         body = await request.body()
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from starlette.requests import Request
 from starlette.responses import Response
 
-from devstack.host.auth import AuthLevel, is_authorized, presented_key
+from devstack.host.auth import AuthLevel, HostKeys, presented_key
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -20,7 +20,6 @@ def text(status: int, message: str) -> Response:
     return Response(message, status_code=status, media_type="text/plain")
 
 
-def authorized(request: Request, level: AuthLevel, function_key: str | None) -> bool:
+def authorized(request: Request, level: AuthLevel, keys: HostKeys) -> bool:
     """Whether the request's key (header or ``code`` query) passes ``level``."""
-    key = presented_key(request.headers, request.query_params)
-    return is_authorized(level, function_key, key)
+    return keys.allows(level, presented_key(request.headers, request.query_params))

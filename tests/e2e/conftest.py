@@ -21,6 +21,7 @@ from devstack.stack import LocalStack
 from tests.e2e.stack import (
     E2E_DELIVERY_MULTIPLIER,
     E2E_FUNCTION_KEY,
+    E2E_MASTER_KEY,
     E2E_RETRY_DELAYS_SECONDS,
     E2E_TOPIC_KEY,
 )
@@ -35,6 +36,7 @@ def e2e_config(storage: str) -> StackConfig:
         host_port=free_port(),
         eventgrid_port=free_port(),
         function_key=E2E_FUNCTION_KEY,
+        master_key=E2E_MASTER_KEY,
         topic_key=E2E_TOPIC_KEY,
         retry_delays_seconds=E2E_RETRY_DELAYS_SECONDS,
         delivery_multiplier=E2E_DELIVERY_MULTIPLIER,
@@ -71,10 +73,20 @@ def api(stack: LocalStack) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
+def ops(stack: LocalStack) -> Iterator[httpx.Client]:
+    """An HTTP client for ``{host}/api`` that sends the master key (admin-level ``/ops/*``)."""
+    headers = {"x-functions-key": stack.master_key or ""}
+    with httpx.Client(
+        base_url=f"{stack.host_url}/api", headers=headers, timeout=10, trust_env=False
+    ) as client:
+        yield client
+
+
+@pytest.fixture
 def admin(stack: LocalStack) -> Iterator[httpx.Client]:
-    """A client for the host's own routes (``/admin/...``) with the key; clears injected faults
-    afterwards so one test's failing subscriber never leaks into the next."""
-    headers = {"x-functions-key": stack.function_key or ""}
+    """A client for the host's own routes (``/admin/...``) with the master key; clears injected
+    faults afterwards so one test's failing subscriber never leaks into the next."""
+    headers = {"x-functions-key": stack.master_key or ""}
     with httpx.Client(base_url=stack.host_url, headers=headers, timeout=30, trust_env=False) as c:
         yield c
         c.delete("/admin/devstack/faults")

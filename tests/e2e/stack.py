@@ -15,6 +15,7 @@ T = TypeVar("T")
 
 # What the e2e session stack runs with (tests/e2e/conftest.py).
 E2E_FUNCTION_KEY: Final = "e2e-function-key"
+E2E_MASTER_KEY: Final = "e2e-master-key"  # admin-level routes (/api/ops/*) and /admin/*
 E2E_TOPIC_KEY: Final = "e2e-topic-key"
 # Azure's schedule shrunk to seconds; the last delay repeats (up to maxDeliveryAttempts, 30).
 E2E_RETRY_DELAYS_SECONDS: Final[tuple[float, ...]] = (0.2, 0.5, 1.0)

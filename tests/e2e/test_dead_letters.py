@@ -64,7 +64,11 @@ def invocations(admin: httpx.Client, name: str) -> dict[str, int]:
 
 
 def test_a_dead_lettered_booking_is_replayed_once_billing_is_healed(
-    api: httpx.Client, admin: httpx.Client, blobs: BlobServiceClient, stack: LocalStack
+    api: httpx.Client,
+    ops: httpx.Client,
+    admin: httpx.Client,
+    blobs: BlobServiceClient,
+    stack: LocalStack,
 ) -> None:
     fault = {"functionName": "billing", "failures": -1}
     assert admin.post("/admin/devstack/faults", json=fault).is_success
@@ -86,7 +90,7 @@ def test_a_dead_lettered_booking_is_replayed_once_billing_is_healed(
     assert api.get(f"/reservations/{reservation_id}").json()["status"] == "Pending"
 
     # The operator's view shows them, with Event Grid's reason.
-    view = api.get("/ops/dead-letters", params={"state": "deadlettered", "subscription": "billing"})
+    view = ops.get("/ops/dead-letters", params={"state": "deadlettered", "subscription": "billing"})
     assert view.status_code == 200, view.text
     rows = [row for row in view.json()["items"] if reservation_id in (row["subject"] or "")]
     assert {row["blob"] for row in rows} == set(dead)
@@ -94,7 +98,7 @@ def test_a_dead_lettered_booking_is_replayed_once_billing_is_healed(
     assert all(row["reason"].startswith("MaxDeliveryAttemptsExceeded") for row in rows)
 
     # Healed: run the reprocessor now (force: the 5-minute timer may have tried meanwhile).
-    response = api.post("/ops/dead-letters/reprocess", params={"force": "true"})
+    response = ops.post("/ops/dead-letters/reprocess", params={"force": "true"})
     assert response.status_code == 200, response.text
     confirmed = settle(api, reservation_id)
     assert confirmed["status"] == "Confirmed"
@@ -129,7 +133,7 @@ def test_a_dead_lettered_booking_is_replayed_once_billing_is_healed(
 
 
 def test_an_event_that_can_never_succeed_is_quarantined_at_the_edge_not_retried(
-    api: httpx.Client, blobs: BlobServiceClient, stack: LocalStack
+    api: httpx.Client, ops: httpx.Client, blobs: BlobServiceClient, stack: LocalStack
 ) -> None:
     before = stack.wait_idle(timeout=30)["subscriptions"]["billing"]
     event = CloudEvent(
@@ -158,11 +162,14 @@ def test_an_event_that_can_never_succeed_is_quarantined_at_the_edge_not_retried(
         )
         assert [e["id"] for e in body] == [event.id]
         assert body[0]["deadletterreason"] == "UnprocessableEvent"
-    rows = api.get("/ops/dead-letters", params={"state": "poison"}).json()["items"]
+    rows = ops.get("/ops/dead-letters", params={"state": "poison"}).json()["items"]
     assert {row["blob"] for row in rows if row["eventId"] == event.id} == set(poisoned)
 
 
-def test_the_operator_routes_need_the_key(stack: LocalStack) -> None:
+def test_the_operator_routes_need_the_master_key(stack: LocalStack, api: httpx.Client) -> None:
     with httpx.Client(base_url=f"{stack.host_url}/api", timeout=10, trust_env=False) as anonymous:
         assert anonymous.get("/ops/dead-letters").status_code == 401
         assert anonymous.post("/ops/dead-letters/reprocess").status_code == 401
+    # Admin level: the function key is refused, as in Azure.
+    assert api.get("/ops/dead-letters").status_code == 401
+    assert api.post("/ops/dead-letters/reprocess").status_code == 401

@@ -38,10 +38,12 @@ def test_health_answers_without_a_key(stack: LocalStack) -> None:
     assert response.json() == {"status": "ok"}
 
 
-def test_the_host_demands_the_configured_function_key(stack: LocalStack) -> None:
+def test_the_host_api_demands_the_configured_master_key(stack: LocalStack) -> None:
     status = f"{stack.host_url}/admin/host/status"
     assert httpx.get(status, timeout=10, trust_env=False).status_code == 401
-    headers = {"x-functions-key": stack.function_key or ""}
+    function_key = {"x-functions-key": stack.function_key or ""}
+    assert httpx.get(status, headers=function_key, timeout=10, trust_env=False).status_code == 401
+    headers = {"x-functions-key": stack.master_key or ""}
     response = httpx.get(status, headers=headers, timeout=10, trust_env=False)
     assert response.status_code == 200
     assert {sub.function_name for sub in SUBSCRIPTIONS} <= set(response.json()["functions"])
@@ -85,7 +87,7 @@ def test_an_undeliverable_event_is_dead_lettered_under_its_subscription(
     event_type = loyalty.included_event_types[0]
     admin = httpx.Client(
         base_url=stack.host_url,
-        headers={"x-functions-key": stack.function_key or ""},
+        headers={"x-functions-key": stack.master_key or ""},
         timeout=10,
         trust_env=False,
     )

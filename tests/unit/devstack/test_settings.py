@@ -43,6 +43,7 @@ def test_config_from_the_sample_values_uses_the_contract_defaults() -> None:
     assert config.host_url == "http://127.0.0.1:7071"
     assert config.eventgrid_url == "http://127.0.0.1:7072"
     assert config.function_key == "local-function-key"
+    assert config.master_key == "local-master-key"
     assert config.topic_key == "local-dev-key"
     assert config.retry_delays_seconds is None
     assert config.storage == connection_string(AzuritePorts())  # the shorthand, expanded
@@ -101,15 +102,31 @@ def test_the_app_sees_the_stacks_real_endpoints_whatever_the_file_says() -> None
         eventgrid_port=8102,
         topic_key="tk",
         function_key="fk",
+        master_key="mk",
     )
     settings = config.app_settings()
     assert settings["EVENTGRID_TOPIC_ENDPOINT"] == "http://127.0.0.1:8102/api/events"
     assert settings["EVENTGRID_TOPIC_KEY"] == "tk"
     assert settings["AzureWebJobsStorage"] == STORAGE
     assert settings["DEVSTACK_FUNCTION_KEY"] == "fk"
+    assert settings["DEVSTACK_MASTER_KEY"] == "mk"
     assert settings["DEVSTACK_HOST_PORT"] == "8101"
     assert settings["DEVSTACK_EVENTGRID_PORT"] == "8102"
     assert settings["FUNCTIONS_WORKER_RUNTIME"] == "python"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"DEVSTACK_MASTER_KEY": ""}, "DEVSTACK_MASTER_KEY must be set"),
+        ({"DEVSTACK_FUNCTION_KEY": "k", "DEVSTACK_MASTER_KEY": "k"}, "must differ"),
+    ],
+)
+def test_the_master_key_must_exist_and_differ_from_the_function_key(
+    values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        StackConfig.from_values(values)
 
 
 def test_in_memory_azurite_cannot_also_have_a_location() -> None:

@@ -11,7 +11,13 @@ import pytest
 from devstack.azurite import free_port
 from devstack.host import FunctionsHost
 from devstack.server import ServerThread
-from tests.integration.devstack.host.support import KEY, SAMPLE_MODULE, SAMPLE_ROOT, Served
+from tests.integration.devstack.host.support import (
+    KEY,
+    MASTER_KEY,
+    SAMPLE_MODULE,
+    SAMPLE_ROOT,
+    Served,
+)
 
 
 @pytest.fixture(scope="package")
@@ -22,6 +28,7 @@ def served() -> Iterator[Served]:
         module=SAMPLE_MODULE,
         settings={"HOST_SAMPLE_SETTING": "from-settings", "PYTHON_THREADPOOL_THREAD_COUNT": "4"},
         function_key=KEY,
+        master_key=MASTER_KEY,
     )
     try:
         with (

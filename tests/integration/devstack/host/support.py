@@ -12,6 +12,7 @@ from devstack.host import FunctionsHost
 SAMPLE_ROOT = Path(__file__).parent / "sample_app"
 SAMPLE_MODULE = "host_sample_app"
 KEY = "sample-key"
+MASTER_KEY = "sample-master-key"
 
 
 @dataclass

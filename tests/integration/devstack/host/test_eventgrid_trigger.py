@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.integration.devstack.host.support import KEY, Served
+from tests.integration.devstack.host.support import MASTER_KEY, Served
 
 pytestmark = pytest.mark.integration
 
-AUTH = {"x-functions-key": KEY}
+AUTH = {"x-functions-key": MASTER_KEY}
 WEBHOOK = "/runtime/webhooks/eventgrid"
 NOTIFY = {"aeg-event-type": "Notification"}
 

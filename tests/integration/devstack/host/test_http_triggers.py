@@ -5,11 +5,12 @@ import re
 
 import pytest
 
-from tests.integration.devstack.host.support import KEY, Served
+from tests.integration.devstack.host.support import KEY, MASTER_KEY, Served
 
 pytestmark = pytest.mark.integration
 
 AUTH = {"x-functions-key": KEY}
+MASTER = {"x-functions-key": MASTER_KEY}
 
 
 def test_route_params_query_and_headers_reach_the_function(served: Served) -> None:
@@ -64,13 +65,19 @@ def test_function_level_needs_the_key_in_header_or_code(served: Served) -> None:
     assert (wrong.status_code, wrong.content) == (401, b"")
     by_header = served.client.get("/api/items/5", headers=AUTH)
     by_query = served.client.get("/api/items/5", params={"code": KEY})
+    by_master = served.client.get("/api/items/5", headers=MASTER)
     assert by_header.json() == {"function": "get_item", "id": "5"}
     assert by_query.status_code == 200
+    assert by_master.status_code == 200  # the master key opens function-level routes too
 
 
-def test_admin_level_needs_the_key(served: Served) -> None:
+def test_admin_level_needs_the_master_key(served: Served) -> None:
     assert served.client.get("/api/admin-only").status_code == 401
-    response = served.client.get("/api/admin-only", headers=AUTH)
+    function_key = served.client.get("/api/admin-only", headers=AUTH)
+    assert (function_key.status_code, function_key.content) == (401, b"")
+    assert served.client.get("/api/admin-only", params={"code": KEY}).status_code == 401
+    assert served.client.get("/api/admin-only", params={"code": MASTER_KEY}).status_code == 200
+    response = served.client.get("/api/admin-only", headers=MASTER)
     assert response.status_code == 200
     assert response.text == "admin ok"
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
@@ -112,10 +119,10 @@ def test_sync_functions_run_in_the_pool_and_async_ones_on_the_loop(served: Serve
 def test_an_exception_is_a_500_counted_and_logged_with_its_traceback(
     served: Served, caplog: pytest.LogCaptureFixture
 ) -> None:
-    before = served.client.get("/admin/devstack/invocations", headers=AUTH).json()["boom"]
+    before = served.client.get("/admin/devstack/invocations", headers=MASTER).json()["boom"]
     with caplog.at_level(logging.INFO, logger="devstack.host"):
         response = served.client.get("/api/boom")
-    after = served.client.get("/admin/devstack/invocations", headers=AUTH).json()["boom"]
+    after = served.client.get("/admin/devstack/invocations", headers=MASTER).json()["boom"]
     assert response.status_code == 500
     assert response.content == b""
     assert after["failed"] == before["failed"] + 1
@@ -145,7 +152,9 @@ def test_out_binding_and_context(served: Served) -> None:
 
 def test_host_status_and_ping(served: Served) -> None:
     assert served.client.get("/admin/host/status").status_code == 401
-    status = served.client.get("/admin/host/status", headers=AUTH).json()
+    # /admin/* is the master key's alone: a function key is refused, as in Azure.
+    assert served.client.get("/admin/host/status", headers=AUTH).status_code == 401
+    status = served.client.get("/admin/host/status", headers=MASTER).json()
     assert status["state"] == "Running"
     assert {"hello", "recorder", "ticker"} <= set(status["functions"])
     assert served.client.get("/admin/host/ping").status_code == 200

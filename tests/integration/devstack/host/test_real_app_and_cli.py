@@ -29,7 +29,7 @@ def restored_environ() -> Iterator[None]:
 
 
 def test_the_real_function_app_serves_health(restored_environ: None) -> None:
-    host = FunctionsHost.load(PROJECT_ROOT, function_key="some-key")
+    host = FunctionsHost.load(PROJECT_ROOT, function_key="some-key", master_key="some-master")
     with ServerThread(host.asgi, port=free_port(), name="real-host") as server:
         response = httpx.get(f"{server.url}/api/health", timeout=10.0)
     assert response.status_code == 200
@@ -68,9 +68,10 @@ def test_python_m_devstack_host_serves_with_the_settings_file_and_its_key(tmp_pa
     settings = tmp_path / "local.settings.json"
     settings.write_text(
         '{"IsEncrypted": false, "Values": {"HOST_SAMPLE_SETTING": "from-file",'
-        ' "DEVSTACK_FUNCTION_KEY": "file-key"}}'
+        ' "DEVSTACK_FUNCTION_KEY": "file-key", "DEVSTACK_MASTER_KEY": "file-master-key"}}'
     )
-    env = {k: v for k, v in os.environ.items() if k != "DEVSTACK_FUNCTION_KEY"}
+    keys = ("DEVSTACK_FUNCTION_KEY", "DEVSTACK_MASTER_KEY")
+    env = {k: v for k, v in os.environ.items() if k not in keys}
     env["HOST_SAMPLE_SETTING"] = "from-env"  # the environment wins over the file, as in Core Tools
     command = [
         sys.executable, "-m", "devstack.host",
@@ -93,7 +94,10 @@ def test_python_m_devstack_host_serves_with_the_settings_file_and_its_key(tmp_pa
                 time.sleep(0.1)
         assert ping.status_code == 200
         assert httpx.get(f"{url}/admin/host/status").status_code == 401
-        status = httpx.get(f"{url}/admin/host/status", headers={"x-functions-key": "file-key"})
+        function_key = {"x-functions-key": "file-key"}
+        assert httpx.get(f"{url}/admin/host/status", headers=function_key).status_code == 401
+        master_key = {"x-functions-key": "file-master-key"}
+        status = httpx.get(f"{url}/admin/host/status", headers=master_key)
         assert status.json()["state"] == "Running"
         assert httpx.get(f"{url}/api/hello/x").json()["setting"] == "from-env"
     finally:

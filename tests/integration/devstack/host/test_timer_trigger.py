@@ -4,11 +4,11 @@ import time
 
 import pytest
 
-from tests.integration.devstack.host.support import KEY, Served
+from tests.integration.devstack.host.support import MASTER_KEY, Served
 
 pytestmark = pytest.mark.integration
 
-AUTH = {"x-functions-key": KEY}
+AUTH = {"x-functions-key": MASTER_KEY}
 
 
 def wait_for(predicate: object, timeout: float = 5.0) -> bool:

@@ -2,26 +2,42 @@ from __future__ import annotations
 
 import pytest
 
-from devstack.host.auth import AuthLevel, is_authorized, presented_key
+from devstack.host.auth import AuthLevel, HostKeys, KeyConfigError, presented_key
+
+KEYS = HostKeys(function_key="f", master_key="m")
 
 
 @pytest.mark.parametrize(
-    ("level", "configured", "presented", "allowed"),
+    ("level", "presented", "allowed"),
     [
-        (AuthLevel.ANONYMOUS, "k", None, True),
-        (AuthLevel.FUNCTION, "k", None, False),
-        (AuthLevel.FUNCTION, "k", "wrong", False),
-        (AuthLevel.FUNCTION, "k", "k", True),
-        (AuthLevel.ADMIN, "k", "k", True),
-        (AuthLevel.ADMIN, "k", "", False),
-        (AuthLevel.FUNCTION, None, None, True),  # no key configured: not enforced (Core Tools)
-        (AuthLevel.ADMIN, None, "anything", True),
+        (AuthLevel.ANONYMOUS, None, True),
+        (AuthLevel.FUNCTION, None, False),
+        (AuthLevel.FUNCTION, "wrong", False),
+        (AuthLevel.FUNCTION, "f", True),
+        (AuthLevel.FUNCTION, "m", True),  # the master key opens function-level routes too
+        (AuthLevel.ADMIN, "m", True),
+        (AuthLevel.ADMIN, "f", False),  # admin level: the master key only, as in Azure
+        (AuthLevel.ADMIN, "", False),
+        (AuthLevel.ADMIN, None, False),
     ],
 )
-def test_key_checks(
-    level: AuthLevel, configured: str | None, presented: str | None, allowed: bool
-) -> None:
-    assert is_authorized(level, configured, presented) is allowed
+def test_key_checks(level: AuthLevel, presented: str | None, allowed: bool) -> None:
+    assert KEYS.allows(level, presented) is allowed
+
+
+@pytest.mark.parametrize("level", list(AuthLevel))
+def test_no_function_key_means_nothing_is_enforced(level: AuthLevel) -> None:
+    # As with Core Tools locally; the master key alone does not turn checks on.
+    assert HostKeys.none().allows(level, None)
+    assert HostKeys(None, "m").allows(level, "anything")
+    assert not HostKeys.none().enforced
+
+
+def test_a_function_key_needs_a_different_master_key() -> None:
+    with pytest.raises(KeyConfigError, match="DEVSTACK_MASTER_KEY must be set"):
+        HostKeys("f", None)
+    with pytest.raises(KeyConfigError, match="must differ"):
+        HostKeys("same", "same")
 
 
 def test_the_key_comes_from_the_header_or_code() -> None:
