@@ -35,8 +35,8 @@ LIST_NAMES: Final[tuple[ListName, ...]] = ("arrival", "departure", "inHouse")
 Listing = tuple[date, ListName]  # one line of one day's sheet
 
 # A total order that extends the reservation's status machine: Pending -> Confirmed | Rejected;
-# Pending | Confirmed -> Cancelled; Confirmed -> CheckedIn -> CheckedOut. Statuses it does not
-# order (Rejected, Cancelled, CheckedOut) never happen to the same reservation.
+# Pending | Confirmed -> Cancelled; Confirmed -> CheckedIn -> CheckedOut. Where the machine has
+# no order (between Rejected, Cancelled and CheckedOut) any will do: no reservation reaches two.
 STATUS_ORDER: Final[tuple[ReservationStatus, ...]] = (
     "Pending",
     "Confirmed",
