@@ -20,13 +20,15 @@ from adapters.cloudevents import to_cloudevent
 from adapters.connection import expand_connection_string
 from adapters.deadletters import BlobDeadLetterStore
 from adapters.eventgrid import EventGridPublisher
-from adapters.layout import BILLING, LOYALTY, RESERVATIONS, ROOMS
+from adapters.frontdesk import TableFrontdeskBoard
+from adapters.layout import BILLING, FRONTDESK, LOYALTY, RESERVATIONS, ROOMS
 from adapters.metrics import DeadLetterMeters
 from adapters.payments import SandboxPaymentGateway
 from adapters.settings import AppSettingsError, Settings
 from adapters.storage_names import (
     BILLING_TABLE,
     CATALOG_TABLE,
+    FRONTDESK_TABLE,
     LOYALTY_TABLE,
     PAYMENT_METHODS_TABLE,
     RESERVATIONS_TABLE,
@@ -66,12 +68,14 @@ __all__ = [
     "seed_catalog",
 ]
 
-# The table holding each context's aggregates and outbox rows.
+# The table holding each context's aggregates and outbox rows (the front desk's read model
+# records no events: its table has no outbox rows).
 CONTEXT_TABLES: dict[str, str] = {
     RESERVATIONS: RESERVATIONS_TABLE,
     ROOMS: ROOMS_TABLE,
     BILLING: BILLING_TABLE,
     LOYALTY: LOYALTY_TABLE,
+    FRONTDESK: FRONTDESK_TABLE,
 }
 
 
@@ -151,6 +155,7 @@ def build_table_ports(
         reservations=repository(RESERVATIONS_TABLE, Reservation, RESERVATIONS),
         folios=repository(BILLING_TABLE, Folio, BILLING),
         loyalty=repository(LOYALTY_TABLE, LoyaltyAccount, LOYALTY),
+        frontdesk=TableFrontdeskBoard(store, FRONTDESK_TABLE),
         inventory=TableRoomInventory(store, ROOMS_TABLE, to_cloudevent=to_cloudevent),
         outbox=TableOutbox(store, CONTEXT_TABLES, clock=clock),
         publisher=publisher,

@@ -18,6 +18,14 @@ Two partitions of the Reservations table hold no reservation:
 - ``outbox-pending``: the relay's index, one row per command commit not yet known to be
   published, keyed ``{createdAt}|{reservationId}|{version:06d}`` so it reads oldest first;
 - ``idem|{sha256 of the Idempotency-Key}``: which reservation a client key created (row ``key``).
+
+Frontdesk (the front desk's read model) is partitioned by hotel id, so a stay's rows and every
+day sheet of its hotel share a partition: one transaction per event, one query per day.
+
+- ``stay|{reservationId}``: the stay (domain/frontdesk.py), JSON in ``State``, with its guard;
+- ``day|{yyyy-mm-dd}|{list}|{reservationId}``: one line of a day's sheet (``list`` is
+  ``arrival``, ``departure`` or ``inHouse``), the guest's line as JSON in ``Guest``. A day's
+  sheet is the row-key range ``day|{yyyy-mm-dd}|``.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ RESERVATIONS: Final = "reservations"
 ROOMS: Final = "rooms"
 BILLING: Final = "billing"
 LOYALTY: Final = "loyalty"
+FRONTDESK: Final = "frontdesk"
 CONTEXTS: Final[tuple[str, ...]] = (RESERVATIONS, ROOMS, BILLING, LOYALTY)
 
 STATE_ROW: Final = "state"
@@ -42,6 +51,8 @@ VAULT_REF_PREFIX: Final = "pm_"
 PENDING_PARTITION: Final = "outbox-pending"
 IDEMPOTENCY_PARTITION_PREFIX: Final = "idem|"
 IDEMPOTENCY_ROW: Final = "key"
+STAY_PREFIX: Final = "stay|"
+DAY_PREFIX: Final = "day|"
 
 # Characters Azure Tables forbids in PartitionKey and RowKey (plus control characters).
 _FORBIDDEN_KEY_CHARS: Final = frozenset("/\\#?")
@@ -119,3 +130,16 @@ def reservation_id_of_ref(ref: str) -> str | None:
     if not ref.startswith(VAULT_REF_PREFIX) or len(ref) == len(VAULT_REF_PREFIX):
         return None
     return ref[len(VAULT_REF_PREFIX) :]
+
+
+def stay_row_key(reservation_id: str) -> str:
+    return f"{STAY_PREFIX}{checked_key(reservation_id, 'reservation id')}"
+
+
+def day_prefix(day: date) -> str:
+    """The row-key prefix of one day's sheet in a hotel's Frontdesk partition."""
+    return f"{DAY_PREFIX}{day.isoformat()}|"
+
+
+def listing_row_key(day: date, list_name: str, reservation_id: str) -> str:
+    return f"{day_prefix(day)}{list_name}|{checked_key(reservation_id, 'reservation id')}"

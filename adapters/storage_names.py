@@ -13,6 +13,8 @@ ROOMS_TABLE: Final = "Rooms"
 BILLING_TABLE: Final = "Billing"
 LOYALTY_TABLE: Final = "Loyalty"
 CATALOG_TABLE: Final = "Catalog"
+# The front desk's read model (day sheets per hotel): PK = hotel id.
+FRONTDESK_TABLE: Final = "Frontdesk"
 # Payment tokens, out of events (the vault): PK = reservation id.
 PAYMENT_METHODS_TABLE: Final = "PaymentMethods"
 
@@ -27,6 +29,7 @@ TABLES: Final[tuple[str, ...]] = (
     LOYALTY_TABLE,
     CATALOG_TABLE,
     PAYMENT_METHODS_TABLE,
+    FRONTDESK_TABLE,
 )
 CONTAINERS: Final[tuple[str, ...]] = (
     DEADLETTER_CONTAINER,

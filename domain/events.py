@@ -7,7 +7,8 @@ CloudEvent whose ``type`` is ``Hotel.<ClassName>`` and whose ``subject`` is
 publisher can move to a new version while old events are still in flight or dead-lettered.
 
 Secrets never travel in events: the payment token stays in the payment-method vault and events
-carry only an opaque ``paymentMethodRef``; guest e-mail and name stay with the reservation.
+carry only an opaque ``paymentMethodRef``; the guest's e-mail stays with the reservation. The
+guest's name travels once, in ``ReservationRequested`` (v2), for the front desk's lists.
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ class DomainEvent(BaseModel):
 # --- reservations context ------------------------------------------------------------------------
 
 
+def _guest_name_from_v1(payload: dict[str, Any]) -> dict[str, Any]:
+    # v1 did not carry the name; an honest "unknown" rather than a made-up one.
+    return {**payload, "guestName": None}
+
+
 class ReservationRequested(DomainEvent):
     room_type: str
     check_in: date
@@ -75,6 +81,14 @@ class ReservationRequested(DomainEvent):
     guests: int
     guest_id: str
     payment_method_ref: str
+    # v2: the name the front desk greets the guest by (its lists are built from events alone).
+    guest_name: str | None = None
+
+    CURRENT_VERSION: ClassVar[int] = 2
+    schema_version: int = 2
+    upcasters: ClassVar[Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+        1: _guest_name_from_v1
+    }
 
     @property
     def stay(self) -> Stay:

@@ -107,6 +107,7 @@ class Reservation(Aggregate):
                 check_out=stay.check_out,
                 guests=guests,
                 guest_id=guest.id,
+                guest_name=guest.name,
                 payment_method_ref=payment_method_ref,
             )
         )

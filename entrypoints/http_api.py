@@ -17,9 +17,9 @@ from entrypoints.http_edge import (
     parse_query,
     reservation_id_param,
 )
-from handlers import billing, catalog, loyalty, reservations, rooms
+from handlers import billing, catalog, frontdesk, loyalty, reservations, rooms
 from handlers.commands import RequestReservation
-from handlers.queries import AvailabilityQuery
+from handlers.queries import AvailabilityQuery, FrontdeskQuery
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -41,6 +41,14 @@ def hotel_availability(req: func.HttpRequest) -> func.HttpResponse:
     query = parse_query(req, AvailabilityQuery)
     hotel_id = req.route_params["hotelId"]
     view = rooms.availability(hotel_id, query.room_type, query.from_, query.to, wiring.ports())
+    return json_response(view)
+
+
+@bp.route(route="hotels/{hotelId}/frontdesk", methods=["GET"])
+@handle_errors
+def hotel_frontdesk(req: func.HttpRequest) -> func.HttpResponse:
+    query = parse_query(req, FrontdeskQuery)
+    view = frontdesk.frontdesk_view(req.route_params["hotelId"], query.day, wiring.ports())
     return json_response(view)
 
 

@@ -25,6 +25,7 @@ from domain.aggregate import Aggregate
 from domain.billing import Folio
 from domain.catalog import Hotel
 from domain.events import DomainEvent
+from domain.frontdesk import FrontdeskStay, ListName
 from domain.loyalty import LoyaltyAccount
 from domain.reservation import Reservation
 from domain.rooms import RoomAllocation
@@ -110,6 +111,28 @@ class RoomInventory(Protocol):
     def processed(self, hotel_id: str, room_type: str, marker: str) -> ProcessedRecord | None: ...
 
     def mark_republished(self, hotel_id: str, room_type: str, marker: str) -> None: ...
+
+
+class FrontdeskBoard(Protocol):
+    """The front desk's read model: each reservation's stay and each hotel's day sheets, in the
+    hotel's partition (adapters/layout.py)."""
+
+    def get(self, hotel_id: str, reservation_id: str) -> FrontdeskStay | None:
+        """The stored stay (one point read), with ``listed`` set to where its rows show it."""
+        ...
+
+    def save(self, stay: FrontdeskStay) -> None:
+        """ONE transaction: the stay, its version guard, a delete for each listing it lost
+        (``stay.listed``) and a write for each it has (``stay.listings()``).
+
+        Raises ConcurrencyError if the stay changed since it was loaded; sets its new etag and
+        version and ``listed`` on success.
+        """
+        ...
+
+    def day(self, hotel_id: str, day: date) -> dict[ListName, list[dict[str, Any]]]:
+        """The guests' lines of one day's sheet, per list, in row-key order (one query)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -319,6 +342,7 @@ class Ports:
     reservations: Repository[Reservation]  # key: reservation id
     folios: Repository[Folio]  # key: reservation id
     loyalty: Repository[LoyaltyAccount]  # key: guest id
+    frontdesk: FrontdeskBoard
     inventory: RoomInventory
     outbox: Outbox
     publisher: EventPublisher

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from handlers import billing, loyalty, reservations, rooms
+from handlers import billing, frontdesk, loyalty, reservations, rooms
 from handlers.unit_of_work import Reaction
 
 REACTIONS: Final[tuple[Reaction[Any, Any], ...]] = (
@@ -17,6 +17,7 @@ REACTIONS: Final[tuple[Reaction[Any, Any], ...]] = (
     *rooms.REACTIONS,
     *billing.REACTIONS,
     *loyalty.REACTIONS,
+    *frontdesk.REACTIONS,
 )
 
 

@@ -42,7 +42,7 @@ class Subscription:
 # The event types of each subscription come from its reactions (handlers/reactions.py).
 SUBSCRIPTIONS: Final[tuple[Subscription, ...]] = tuple(
     Subscription(name=name, function_name=name, included_event_types=subscribed_types(name))
-    for name in ("reservations", "rooms", "billing", "loyalty")
+    for name in ("reservations", "rooms", "billing", "loyalty", "frontdesk")
 )
 
 

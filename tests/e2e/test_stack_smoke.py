@@ -61,7 +61,7 @@ def test_every_routed_subscription_is_validated_against_the_host(stack: LocalSta
 
     subscriptions = wait_for(validated, timeout=10, message="every subscription validated")
     assert sorted(subscriptions) == sorted(sub.name for sub in SUBSCRIPTIONS)
-    assert len(subscriptions) == 4
+    assert len(subscriptions) == 5  # reservations, rooms, billing, loyalty, frontdesk
 
 
 def test_a_published_cloudevent_reaches_the_topic(stack: LocalStack) -> None:

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from adapters.bootstrap import CONTEXT_TABLES
+from adapters.frontdesk import TableFrontdeskBoard
 from adapters.storage_names import (
     CATALOG_TABLE,
+    FRONTDESK_TABLE,
     PAYMENT_METHODS_TABLE,
     RESERVATIONS_TABLE,
     ROOMS_TABLE,
@@ -25,6 +27,7 @@ from domain.aggregate import Aggregate
 from domain.catalog import Hotel
 from handlers.ports import (
     Catalog,
+    FrontdeskBoard,
     IdempotencyKeys,
     Outbox,
     PaymentMethodVault,
@@ -45,6 +48,8 @@ class PortFactory(Protocol):
     def inventory(self) -> RoomInventory: ...
 
     def outbox(self) -> Outbox: ...
+
+    def frontdesk(self) -> FrontdeskBoard: ...
 
     def vault(self) -> PaymentMethodVault: ...
 
@@ -70,6 +75,9 @@ class TableStoreFactory:
 
     def outbox(self) -> Outbox:
         return TableOutbox(self.store, CONTEXT_TABLES)
+
+    def frontdesk(self) -> FrontdeskBoard:
+        return TableFrontdeskBoard(self.store, FRONTDESK_TABLE)
 
     def vault(self) -> PaymentMethodVault:
         return TablePaymentMethodVault(self.store, PAYMENT_METHODS_TABLE)

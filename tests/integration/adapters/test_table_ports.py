@@ -14,9 +14,11 @@ from adapters.settings import Settings
 from adapters.storage_names import CATALOG_TABLE
 from adapters.table_catalog import TableCatalog
 from domain.catalog import DEMO_CATALOG
+from domain.frontdesk import FrontdeskStay
 from tests.port_suites import PortFactory
 from tests.port_suites.catalog import CatalogContract
 from tests.port_suites.factory import TableStoreFactory
+from tests.port_suites.frontdesk import CHECK_IN, FrontdeskBoardContract, facts
 from tests.port_suites.inventory import RoomInventoryContract
 from tests.port_suites.outbox import IdempotencyKeysContract, OutboxContract
 from tests.port_suites.repository import RepositoryContract
@@ -67,6 +69,10 @@ class TestTableCatalog(CatalogContract):
     pass
 
 
+class TestTableFrontdeskBoard(FrontdeskBoardContract):
+    pass
+
+
 def test_a_save_is_one_storage_transaction(table_service: TableServiceClient) -> None:
     counter = StorageTransactionCounter()
     repo = table_factory(table_service, counter).repository(Tally, "reservations")
@@ -111,6 +117,37 @@ def test_outbox_rows_are_stored_as_documented(table_service: TableServiceClient)
     assert json.loads(rows["seen|evt-1"]["Events"]) == [entry.cloudevent]
     assert rows["seen|evt-1"]["Republished"] is False
     assert rows["state"]["Version"] == 1
+
+
+def test_a_frontdesk_change_is_one_read_and_one_transaction_and_a_day_one_query(
+    table_service: TableServiceClient,
+) -> None:
+    counter = StorageTransactionCounter()
+    board = table_factory(table_service, counter).frontdesk()
+    hotel, rid = unique("h"), unique("r")
+    stay = FrontdeskStay(reservation_id=rid, hotel_id=hotel)
+    stay.apply(facts(stay, "Confirmed"))
+    board.save(stay)
+    assert counter.reset() == 1
+    loaded = board.get(hotel, rid)
+    assert loaded is not None
+    loaded.apply(facts(stay, "CheckedIn"))
+    board.save(loaded)
+    assert counter.reset() == 2
+    assert len(board.day(hotel, CHECK_IN)["inHouse"]) == 1
+    assert counter.reset() == 1
+    table = table_service.get_table_client(CONTEXT_TABLES["frontdesk"])
+    rows = {
+        e["RowKey"] for e in table.query_entities("PartitionKey eq @pk", parameters={"pk": hotel})
+    }
+    assert rows == {
+        f"stay|{rid}",
+        f"ver|{rid}|000002",
+        f"day|2031-05-01|inHouse|{rid}",
+        f"day|2031-05-02|inHouse|{rid}",
+        f"day|2031-05-03|inHouse|{rid}",
+        f"day|2031-05-04|departure|{rid}",
+    }
 
 
 def test_build_ports_wires_every_port_on_azurite(storage_connection_string: str) -> None:

@@ -8,6 +8,7 @@ import pytest
 from tests.port_suites import PortFactory
 from tests.port_suites.catalog import CatalogContract
 from tests.port_suites.factory import TableStoreFactory
+from tests.port_suites.frontdesk import FrontdeskBoardContract
 from tests.port_suites.inventory import RoomInventoryContract
 from tests.port_suites.outbox import IdempotencyKeysContract, OutboxContract
 from tests.port_suites.repository import RepositoryContract
@@ -41,4 +42,8 @@ class TestMemoryVault(PaymentMethodVaultContract):
 
 
 class TestMemoryCatalog(CatalogContract):
+    pass
+
+
+class TestMemoryFrontdeskBoard(FrontdeskBoardContract):
     pass

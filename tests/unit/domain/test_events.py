@@ -33,6 +33,7 @@ def requested() -> ReservationRequested:
         check_out=date(2031, 5, 4),
         guests=2,
         guest_id="g-1",
+        guest_name="Ada Lovelace",
         payment_method_ref="pm_r-1",
     )
 
@@ -41,7 +42,8 @@ def test_events_round_trip_through_their_cloudevent_data() -> None:
     event = requested()
     data = event.to_data()
     assert data["checkIn"] == "2031-05-01"
-    assert data["schemaVersion"] == 1
+    assert data["schemaVersion"] == 2
+    assert data["guestName"] == "Ada Lovelace"
     assert parse_event("Hotel.ReservationRequested", data) == event
     assert event.subject == "/hotels/grand-lisbon/reservations/r-1"
 
@@ -92,7 +94,7 @@ def test_bad_payloads_are_schema_errors(data: object) -> None:
         parse_event("Hotel.ReservationRequested", data)
 
 
-@pytest.mark.parametrize("version", [2, 99])
+@pytest.mark.parametrize("version", [3, 99])
 def test_a_newer_schema_version_is_transient_not_poison(version: int) -> None:
     # A newer publisher during a rolling deploy: this worker can process it once upgraded.
     with pytest.raises(NewerSchemaVersionError, match=f"schemaVersion {version} is newer") as info:
@@ -152,3 +154,12 @@ def test_a_v1_payment_captured_takes_its_capture_time_as_the_check_out_time() ->
     assert isinstance(fee, PaymentCaptured)
     assert fee.checked_out_at is None
     assert parse_event("Hotel.PaymentCaptured", event.to_data()) == event
+
+
+def test_a_v1_reservation_requested_has_no_guest_name() -> None:
+    v1 = {**requested().to_data(), "schemaVersion": 1}
+    del v1["guestName"]
+    event = parse_event("Hotel.ReservationRequested", v1)
+    assert isinstance(event, ReservationRequested)
+    assert (event.schema_version, event.guest_name) == (2, None)
+    assert event.guest_id == "g-1"

@@ -59,6 +59,7 @@ from handlers.reservations import (
     request_reservation,
     reservation_events,
 )
+from tests.support.frontdesk import expected_sheet, shown_sheet
 from tests.support.harness import (
     NOW,
     Bus,
@@ -503,6 +504,12 @@ class SagaMachine(RuleBasedStateMachine):
             assert len(ids) == len(set(ids)), reservation.reservation_id
             requested = [ce for ce in stream if ce["type"] == ReservationRequested.event_type()]
             assert len(requested) == 1
+
+        # The front desk's sheets show each stay where its final status puts it.
+        for hotel_id in dict.fromkeys(hotel for hotel, _ in ROOM_TYPES):
+            for day in [*ALL_NIGHTS, ALL_NIGHTS[-1] + timedelta(days=1)]:
+                sheet = expected_sheet(reservations, hotel_id, day)
+                assert shown_sheet(self.ports, hotel_id, day) == sheet, (hotel_id, day)
 
         assert relay_outbox(self.ports) == 0
 
