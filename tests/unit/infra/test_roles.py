@@ -13,8 +13,9 @@ from tests.unit.infra.bicep_doc import INFRA, MODULES, bicep_files, parse, rende
 
 ROLES_BICEP: Final = MODULES / "roles.bicep"
 
-# Azure's built-in role definition ids (Microsoft Learn, "Azure built-in roles"): the same in every
-# tenant, so roles.bicep names them as constants; this is the copy the tests hold it to.
+# Azure's built-in role definition ids, as documented on Microsoft Learn, "Azure built-in roles"
+# (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles): the same in every
+# tenant, so roles.bicep names them as constants; this is the one table the tests hold it to.
 BUILT_IN_ROLES: Final = {
     "EventGrid Data Sender": "d5a91429-5739-47e2-a06b-3470a27159e7",
     "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
