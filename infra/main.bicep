@@ -9,9 +9,9 @@
 
 targetScope = 'resourceGroup'
 
-@description('Short name of this environment (letters, digits, hyphens; e.g. demo, dev, prod); part of every resource name.')
+@description('Name of this environment (an azd environment name: up to 64 letters, digits, hyphens, underscores or dots; e.g. demo, dev, prod). Resource names use its first 20 characters, lower-cased, with underscores and dots as hyphens.')
 @minLength(2)
-@maxLength(20)
+@maxLength(64)
 param environmentName string
 
 @description('Azure region; must offer Flex Consumption (`az functionapp list-flexconsumption-locations`).')
@@ -42,6 +42,7 @@ param alwaysReadyHttpInstances int = 0
 @description('Optional object id of a person or CI principal to grant table/blob data access.')
 param operatorPrincipalId string = ''
 
+@description('What operatorPrincipalId is: a role assignment whose type does not match fails (UnmatchedPrincipalType); azd passes AZURE_PRINCIPAL_TYPE.')
 @allowed([
   'User'
   'Group'
@@ -52,8 +53,12 @@ param operatorPrincipalType string = 'User'
 var infraData = loadJsonContent('routing.json')
 var deploymentContainerName = 'app-package'
 var deadletterContainerName = 'deadletter'
+// Every container a subscription dead-letters to (once each): the topic may write each of them.
+var deadletterContainerNames = union(map(infraData.subscriptions, route => route.deadLetterContainer), [])
 
-var envName = toLower(environmentName)
+// Resource names allow neither '_' nor '.', and an azd environment name may hold both and run to
+// 64 characters: 'func-<20>-<13>' and 'log-<20>-<13>' stay within every name's limits.
+var envName = take(replace(replace(toLower(environmentName), '_', '-'), '.', '-'), 20)
 // Lower-case, deterministic per subscription/resource group/environment, 13 characters.
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, envName))
 // Storage account names: 3-24 lower-case letters and digits ('st' + 8 + 13 = 23).
@@ -124,7 +129,7 @@ module roles 'modules/roles.bicep' = {
     storageAccountName: storage.outputs.storageAccountName
     topicName: eventGrid.outputs.topicName
     appInsightsName: monitoring.outputs.appInsightsName
-    deadletterContainerName: deadletterContainerName
+    deadletterContainerNames: deadletterContainerNames
     operatorPrincipalId: operatorPrincipalId
     operatorPrincipalType: operatorPrincipalType
   }
