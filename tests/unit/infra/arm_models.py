@@ -65,6 +65,14 @@ RESOURCE_MODELS: Final[dict[str, tuple[str, str]]] = {
         "RoleAssignmentCreateParameters",
     ),
 }
+# Where what Azure answers (read in outputs: `storage.properties.primaryEndpoints.blob`) is another
+# model than what a deployment sends.
+READ_MODELS: Final[dict[str, str]] = {
+    "microsoft.storage/storageaccounts": "StorageAccount",
+    "microsoft.authorization/roleassignments": "RoleAssignment",
+}
+# A property read on a resource symbol: `symbol.properties.a.b`, `symbol.identity.principalId`.
+_READ: Final = re.compile(r"\b([A-Za-z_]\w*)\.((?:properties|identity|sku)(?:\.[A-Za-z_]\w*)+)")
 # Keys of a resource body that are Bicep's own, not the resource's REST properties.
 BICEP_KEYS: Final = frozenset({"name", "parent", "scope", "dependsOn"})
 # Leaf types of msrest-style serialisation (everything else names a model class).
@@ -323,3 +331,39 @@ def check_resource(resource: dict[str, Any]) -> list[str]:
     properties = {key: value for key, value in body.items() if key not in BICEP_KEYS}
     checker.check_model(properties, model, "")
     return [f"{where}: {problem}" for problem in checker.problems]
+
+
+def check_reads(bicep_text: str, resources: dict[str, dict[str, Any]]) -> list[str]:
+    """Problems of the property reads on resource symbols (outputs, interpolations): each path
+    must exist in the model Azure answers with, read-only properties included."""
+    problems = []
+    for symbol, path in sorted(set(_READ.findall(bicep_text))):
+        resource = resources.get(symbol)
+        if resource is None:
+            continue  # a module, parameter or variable: not a resource's REST shape
+        mapped = RESOURCE_MODELS.get(resource["type"].lower())
+        if mapped is None:
+            continue  # check_resource reports it
+        try:
+            models = models_module(mapped[0], resource["api_version"])
+        except UnknownApiVersionError:
+            continue  # check_resource reports it
+        read_model = READ_MODELS.get(resource["type"].lower(), mapped[1])
+        checker = Checker(models, [])
+        node: Field | Shape = shape(checker.model(read_model))
+        for depth, segment in enumerate(path.split(".")):
+            if isinstance(node, Field):
+                if (
+                    node.type in _SCALARS
+                    or node.type.startswith(("[", "{"))
+                    or node.type == "object"
+                ):
+                    node = {}  # nothing to read below a value
+                else:
+                    node = shape(checker.model(node.type))
+            if segment not in node:
+                read = ".".join(path.split(".")[: depth + 1])
+                problems.append(f"{symbol}.{read}: no such property in {read_model}")
+                break
+            node = node[segment]
+    return problems

@@ -4,13 +4,19 @@ compiler would check them against its types: no Bicep compiler can be installed 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pycep import BicepParser
 
-from tests.unit.infra.arm_models import RESOURCE_MODELS, api_versions, check_resource
-from tests.unit.infra.bicep_doc import INFRA, bicep_files, parse
+from tests.unit.infra.arm_models import (
+    RESOURCE_MODELS,
+    api_versions,
+    check_reads,
+    check_resource,
+)
+from tests.unit.infra.bicep_doc import INFRA, bicep_files, parse, strip_comments
 
 # azure-mgmt-eventgrid 10.2.0 (the last release with API version 2022-06-15) imports `six`
 # and warns about it; the models are what matter here.
@@ -32,6 +38,26 @@ def test_resource_matches_the_sdk_model_of_its_api_version(
     file: str, symbol: str, resource: dict[str, Any]
 ) -> None:
     assert check_resource(resource) == [], f"{file}: resource {symbol}"
+
+
+@pytest.mark.parametrize("path", bicep_files(), ids=lambda p: p.relative_to(INFRA).as_posix())
+def test_every_property_read_on_a_resource_exists(path: Path) -> None:
+    text = strip_comments(path.read_text(encoding="utf-8"))
+    assert check_reads(text, parse(path).get("resources", {})) == []
+
+
+def test_a_misspelt_property_read_fails() -> None:
+    text = (
+        "resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {\n"
+        "  name: 'stdemo'\n"
+        "}\n"
+        "output blob string = storage.properties.primaryEndpoint.blob\n"
+        "output table string = storage.properties.primaryEndpoints.table\n"
+    )
+    tree: dict[str, Any] = dict(BicepParser().parse(text=text))
+    assert check_reads(text, tree["resources"]) == [
+        "storage.properties.primaryEndpoint: no such property in StorageAccount"
+    ]
 
 
 def test_every_resource_type_of_the_bicep_is_checked() -> None:
