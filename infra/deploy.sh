@@ -46,12 +46,12 @@ Options:
   -g, --resource-group NAME  resource group to create or reuse (env AZURE_RESOURCE_GROUP)
   -l, --location REGION      Azure region with Flex Consumption (default: westeurope;
                              env AZURE_LOCATION; list: az functionapp list-flexconsumption-locations)
-  -n, --name NAME            environment name (default: hotel; env AZURE_ENV_NAME): 2-64
-                             letters, digits, '-', '_' or '.', as azd allows; resource names use
-                             its first 20 characters, lower-cased, '_' and '.' as '-'
+  -n, --name NAME            environment name (default: hotel; env AZURE_ENV_NAME): 1-64
+                             letters, digits, '-', '_', '.', '(' or ')', as azd allows; resource
+                             names use its first 20 characters, lower-cased, the others as '-'
   -s, --subscription ID      subscription to deploy to (env AZURE_SUBSCRIPTION_ID; default: the
                              Azure CLI's default subscription)
-      --principal-type TYPE  what the signed-in principal is: User or ServicePrincipal (env
+      --principal-type TYPE  what the signed-in principal is: User, Group or ServicePrincipal (env
                              AZURE_PRINCIPAL_TYPE; default: User; a service principal login is
                              detected)
       --dry-run              print every command instead of running it (needs no az, no login)
@@ -168,8 +168,9 @@ parse_args() {
     die "--principal-type must be User, Group or ServicePrincipal: '$PRINCIPAL_TYPE'"
   if [[ -z $PACKAGE_ONLY ]] && ((!PROVIDERS_ONLY)); then
     [[ -n $RESOURCE_GROUP ]] || die "missing --resource-group (see --help)"
-    [[ $NAME =~ ^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$ ]] ||
-      die "--name must be 2-64 letters, digits, '-', '_' or '.' (starting with a letter or digit): '$NAME'"
+    # azd's rule for environment names (those of ARM deployments).
+    [[ $NAME =~ ^[A-Za-z0-9()_.-]{1,64}$ ]] ||
+      die "--name must be 1-64 letters, digits, '-', '_', '.', '(' or ')': '$NAME'"
     [[ -n $LOCATION ]] || die "missing --location"
   fi
 }
@@ -281,7 +282,6 @@ deployment_output() {
     --query "properties.outputs.${output}.value" --output tsv
 }
 
-# Phase 1: resource group and every resource but the subscriptions.
 # A service principal login (CI) is a ServicePrincipal, whatever AZURE_PRINCIPAL_TYPE says: a
 # role assignment whose principal type does not match fails with UnmatchedPrincipalType.
 detect_principal_type() {
@@ -307,6 +307,7 @@ signed_in_principal() {
   az ad signed-in-user show --query id --output tsv 2>/dev/null || true
 }
 
+# Phase 1: resource group and every resource but the subscriptions.
 deploy_infrastructure() {
   local operator_id
   note "phase 1: infrastructure (infra/main.bicep) in $RESOURCE_GROUP ($LOCATION)"

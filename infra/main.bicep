@@ -9,8 +9,8 @@
 
 targetScope = 'resourceGroup'
 
-@description('Name of this environment (an azd environment name: up to 64 letters, digits, hyphens, underscores or dots; e.g. demo, dev, prod). Resource names use its first 20 characters, lower-cased, with underscores and dots as hyphens.')
-@minLength(2)
+@description('Name of this environment (an azd environment name: 1-64 letters, digits, hyphens, underscores, dots or parentheses; e.g. demo, dev, prod). Resource names use its first 20 characters, lower-cased, with the other characters as hyphens.')
+@minLength(1)
 @maxLength(64)
 param environmentName string
 
@@ -56,9 +56,9 @@ var deadletterContainerName = 'deadletter'
 // Every container a subscription dead-letters to (once each): the topic may write each of them.
 var deadletterContainerNames = union(map(infraData.subscriptions, route => route.deadLetterContainer), [])
 
-// Resource names allow neither '_' nor '.', and an azd environment name may hold both and run to
-// 64 characters: 'func-<20>-<13>' and 'log-<20>-<13>' stay within every name's limits.
-var envName = take(replace(replace(toLower(environmentName), '_', '-'), '.', '-'), 20)
+// Resource names allow neither '_', '.' nor parentheses, and an azd environment name may hold
+// them and run to 64 characters: 'func-<20>-<13>' and 'log-<20>-<13>' stay within every limit.
+var envName = take(replace(replace(replace(replace(toLower(environmentName), '_', '-'), '.', '-'), '(', '-'), ')', '-'), 20)
 // Lower-case, deterministic per subscription/resource group/environment, 13 characters.
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, envName))
 // Storage account names: 3-24 lower-case letters and digits ('st' + 8 + 13 = 23).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -204,20 +205,24 @@ def test_dry_run_bounds_the_zip_deployment() -> None:
 
 
 def test_azd_environment_names_are_accepted_and_deployment_names_fit() -> None:
-    name = "team_a.feature-" + "x" * 49  # 64 characters, as azd allows
+    name = "team_a.(feature)-" + "x" * 47  # 64 characters, as azd allows
     commands = _dry_run("-g", "rg", "-n", name)
-    deployments = [c.split(" --name ")[1].split()[0] for c in commands if "deployment group" in c]
+    deployments = [
+        shlex.split(c)[shlex.split(c).index("--name") + 1]
+        for c in commands
+        if "deployment group" in c
+    ]
     assert deployments, commands
     assert all(len(d) <= 64 for d in deployments), deployments
     phase1 = next(c for c in commands if "infra/main.bicep" in c)
-    assert f" environmentName={name} " in phase1, "the Bicep sanitises it (one place)"
+    assert f"environmentName={name}" in shlex.split(phase1), "the Bicep sanitises it (one place)"
 
 
-@pytest.mark.parametrize("name", ["a", "-lead", "has space", "x" * 65, "semi;colon"])
+@pytest.mark.parametrize("name", ["", "has space", "x" * 65, "semi;colon", "a/b"])
 def test_invalid_environment_names_are_refused(name: str) -> None:
     result = _run("--dry-run", "-g", "rg", "-n", name, path=_path_without_az())
     assert result.returncode != 0
-    assert "--name must be 2-64" in result.stderr
+    assert "--name must be 1-64" in result.stderr
 
 
 def test_subscriptions_only_dry_run_does_not_zip() -> None:

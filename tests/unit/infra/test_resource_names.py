@@ -1,4 +1,5 @@
-"""Resource names from any environment name azd accepts (up to 64 letters, digits, '-', '_', '.')
+"""Resource names from any environment name azd accepts (1-64 letters, digits, '-', '_', '.', '(',
+')')
 are valid Azure names: main.bicep's name expressions are evaluated here for such names."""
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _names(environment_name: str) -> dict[tuple[str, str], str]:
 
 @pytest.mark.parametrize(
     "environment_name",
-    ["demo", "Prod", "team_a.feature-x", "a" * 64, "x.y_z-" * 10 + "abcd", "ab"],
+    ["demo", "Prod", "team_a.feature-x", "a" * 64, "x.y_z-" * 10 + "abcd", "a", "(x)", "-_.()"],
 )
 def test_every_resource_name_is_valid(environment_name: str) -> None:
     for where, name in _names(environment_name).items():
@@ -75,4 +76,4 @@ def test_the_parameter_takes_what_azd_allows() -> None:
         for d in parse(MAIN)["parameters"]["environmentName"]["decorators"]
         if d["type"] in {"min_length", "max_length"}
     }
-    assert decorators == {"min_length": 2, "max_length": 64}
+    assert decorators == {"min_length": 1, "max_length": 64}
