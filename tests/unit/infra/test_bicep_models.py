@@ -18,10 +18,6 @@ from tests.unit.infra.arm_models import (
 )
 from tests.unit.infra.bicep_doc import INFRA, bicep_files, parse, strip_comments
 
-# azure-mgmt-eventgrid 10.2.0 (the last release with API version 2022-06-15) imports `six`
-# and warns about it; the models are what matter here.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 
 def _resources() -> list[tuple[str, str, dict[str, Any]]]:
     return [
