@@ -59,8 +59,10 @@ var deadletterContainerNames = union(map(infraData.subscriptions, route => route
 // Resource names allow neither '_', '.' nor parentheses, and an azd environment name may hold
 // them and run to 64 characters: 'func-<20>-<13>' and 'log-<20>-<13>' stay within every limit.
 var envName = take(replace(replace(replace(replace(toLower(environmentName), '_', '-'), '.', '-'), '(', '-'), ')', '-'), 20)
-// Lower-case, deterministic per subscription/resource group/environment, 13 characters.
-var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, envName))
+// Lower-case, deterministic per subscription/resource group/environment, 13 characters. From the
+// whole name, so that names differing past envName's 20 characters get their own resources (for
+// a name of at most 20 letters, digits and hyphens, the same token as when envName was that name).
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, toLower(environmentName)))
 // Storage account names: 3-24 lower-case letters and digits ('st' + 8 + 13 = 23).
 var shortName = take(replace(envName, '-', ''), 8)
 var tags = {

@@ -77,3 +77,13 @@ def test_the_parameter_takes_what_azd_allows() -> None:
         if d["type"] in {"min_length", "max_length"}
     }
     assert decorators == {"min_length": 1, "max_length": 64}
+
+
+def test_the_token_comes_from_the_whole_name() -> None:
+    token = parse(MAIN)["variables"]["resourceToken"]["value"]["function"]["parameters"]
+    unique = token["string_to_change"]["function"]
+    assert unique["type"] == "unique_string"
+    last = list(unique["parameters"].values())[-1]
+    assert last == {
+        "function": {"type": "to_lower", "parameters": {"string_to_change": "environmentName"}}
+    }
