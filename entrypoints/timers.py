@@ -1,4 +1,10 @@
-"""The timers: the outbox relay and the dead-letter reprocessor (README "Dead letters")."""
+"""The timers: the outbox relay and the dead-letter reprocessor (README "Dead letters").
+
+Their schedules are app settings (the host resolves ``%NAME%``): often locally, where tests and
+`make chaos` wait on them (local.settings.sample.json), seldom in Azure, where every run wakes a
+Flex Consumption instance that could otherwise stay scaled to zero
+(infra/modules/functionapp.bicep).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ log = logging.getLogger("hotel")
 
 
 @bp.function_name(name="relay_outbox")
-@bp.timer_trigger(schedule="*/30 * * * * *", arg_name="timer", run_on_startup=False)
+@bp.timer_trigger(schedule="%OUTBOX_RELAY_SCHEDULE%", arg_name="timer", run_on_startup=False)
 def relay_outbox_timer(timer: func.TimerRequest) -> None:
     """Publishes events committed but not published (a crash between commit and publish)."""
     published = relay_outbox(wiring.ports())
@@ -24,7 +30,9 @@ def relay_outbox_timer(timer: func.TimerRequest) -> None:
 
 
 @bp.function_name(name="reprocess_dead_letters")
-@bp.timer_trigger(schedule="0 */5 * * * *", arg_name="timer", run_on_startup=False)
+@bp.timer_trigger(
+    schedule="%DEAD_LETTER_REPROCESS_SCHEDULE%", arg_name="timer", run_on_startup=False
+)
 def reprocess_dead_letters_timer(timer: func.TimerRequest) -> None:
     """Replays dead-lettered events; archives what succeeds, quarantines poison (logs a summary)."""
     dead_letters.reprocess_dead_letters(wiring.dead_letter_store(), wiring.ports(), trigger="timer")

@@ -27,7 +27,7 @@ SETTLE_AFTER: Final = timedelta(seconds=5)
 # An intent whose commit never happened (a lost race, a crash before the commit) is forgotten
 # after this long: far beyond any invocation's lifetime, so its commit cannot still come.
 ABANDON_AFTER: Final = timedelta(hours=1)
-RELAY_BUDGET_SECONDS: Final = 20.0  # of the timer's 30 s period
+RELAY_BUDGET_SECONDS: Final = 20.0  # within the timer's shortest period (30 s locally)
 RELAY_BATCH: Final = 100
 
 

@@ -7,7 +7,8 @@
 #            they need the deployed functions, so they come last)
 #
 # Usage: infra/deploy.sh -g <resource-group> [-l <location>] [-n <environment-name>] [--dry-run]
-# Run `infra/deploy.sh --help` for every option.
+# Run `infra/deploy.sh --help` for every option. azure.yaml's hooks run it too: --providers-only
+# before provisioning, --subscriptions-only after deploying (azd hooks need their own `az login`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,13 +17,23 @@ readonly ROOT
 RESOURCE_GROUP="${AZURE_RESOURCE_GROUP:-}"
 LOCATION="${AZURE_LOCATION:-westeurope}"
 NAME="${AZURE_ENV_NAME:-hotel}"
+SUBSCRIPTION="${AZURE_SUBSCRIPTION_ID:-}"
+PRINCIPAL_TYPE="${AZURE_PRINCIPAL_TYPE:-User}"
 DRY_RUN=0
 SUBSCRIPTIONS_ONLY=0
+PROVIDERS_ONLY=0
 PACKAGE_ONLY=""
 PYTHON="${PYTHON:-python3}"
 [[ -x $ROOT/.venv/bin/python ]] && PYTHON="$ROOT/.venv/bin/python"
 DEPLOY_ATTEMPTS=5
+# config-zip can wait forever on a Flex Consumption host that never turns healthy: bound each
+# attempt so that the retries run. Overridable for the tests.
+DEPLOY_TIMEOUT_SECONDS="${DEPLOY_TIMEOUT_SECONDS:-900}"
+DEPLOY_RETRY_DELAY_SECONDS="${DEPLOY_RETRY_DELAY_SECONDS:-30}"
 FUNCTIONS_TIMEOUT_SECONDS=600
+# Flex Consumption runs on Microsoft.App, which a subscription may not have registered (a Bicep
+# deployment registers only the providers of the resource types it declares).
+REQUIRED_PROVIDERS=(Microsoft.App)
 
 usage() {
   cat <<'EOF'
@@ -35,9 +46,17 @@ Options:
   -g, --resource-group NAME  resource group to create or reuse (env AZURE_RESOURCE_GROUP)
   -l, --location REGION      Azure region with Flex Consumption (default: westeurope;
                              env AZURE_LOCATION; list: az functionapp list-flexconsumption-locations)
-  -n, --name NAME            environment name, part of every resource name (default: hotel;
-                             env AZURE_ENV_NAME); 2-20 letters, digits or hyphens
+  -n, --name NAME            environment name (default: hotel; env AZURE_ENV_NAME): 1-64
+                             letters, digits, '-', '_', '.', '(' or ')', as azd allows; resource
+                             names use its first 20 characters, lower-cased, the others as '-'
+  -s, --subscription ID      subscription to deploy to (env AZURE_SUBSCRIPTION_ID; default: the
+                             Azure CLI's default subscription)
+      --principal-type TYPE  what the signed-in principal is: User, Group or ServicePrincipal (env
+                             AZURE_PRINCIPAL_TYPE; default: User; a service principal login is
+                             detected)
       --dry-run              print every command instead of running it (needs no az, no login)
+      --providers-only       only register the resource providers Flex Consumption needs
+                             (Microsoft.App; the azd preprovision hook)
       --subscriptions-only   phase 2 only (used by the azd postdeploy hook); reads
                              FUNCTION_APP_NAME, EVENTGRID_TOPIC_NAME, STORAGE_ACCOUNT_NAME from
                              the environment, else from the phase 1 deployment's outputs
@@ -108,8 +127,22 @@ parse_args() {
         NAME=$2
         shift 2
         ;;
+      -s | --subscription)
+        (($# >= 2)) || die "$1 needs a value"
+        SUBSCRIPTION=$2
+        shift 2
+        ;;
+      --principal-type)
+        (($# >= 2)) || die "$1 needs a value"
+        PRINCIPAL_TYPE=$2
+        shift 2
+        ;;
       --dry-run)
         DRY_RUN=1
+        shift
+        ;;
+      --providers-only)
+        PROVIDERS_ONLY=1
         shift
         ;;
       --subscriptions-only)
@@ -131,11 +164,20 @@ parse_args() {
         ;;
     esac
   done
-  if [[ -z $PACKAGE_ONLY ]]; then
+  [[ $PRINCIPAL_TYPE =~ ^(User|Group|ServicePrincipal)$ ]] ||
+    die "--principal-type must be User, Group or ServicePrincipal: '$PRINCIPAL_TYPE'"
+  if [[ -z $PACKAGE_ONLY ]] && ((!PROVIDERS_ONLY)); then
     [[ -n $RESOURCE_GROUP ]] || die "missing --resource-group (see --help)"
-    [[ $NAME =~ ^[A-Za-z0-9-]{2,20}$ ]] || die "--name must be 2-20 letters, digits or hyphens: '$NAME'"
+    # azd's rule for environment names (those of ARM deployments).
+    [[ $NAME =~ ^[A-Za-z0-9()_.-]{1,64}$ ]] ||
+      die "--name must be 1-64 letters, digits, '-', '_', '.', '(' or ')': '$NAME'"
     [[ -n $LOCATION ]] || die "missing --location"
   fi
+}
+
+# Deployment names allow 64 characters: keep room for the longest suffix, '-subscriptions'.
+deployment_name() {
+  printf '%s-%s' "${NAME:0:50}" "$1"
 }
 
 require_tool() {
@@ -152,15 +194,41 @@ require_tool() {
 
 check_prerequisites() {
   require_tool az "install the Azure CLI 2.60+: https://learn.microsoft.com/cli/azure/install-azure-cli"
-  require_tool zip "install zip (e.g. apt-get install zip, brew install zip)"
-  require_tool python3 "install Python 3 (it reads infra/routing.json)"
+  # Phase 2 and the provider check deploy no code: no zip needed for them.
+  if ((!SUBSCRIPTIONS_ONLY && !PROVIDERS_ONLY)); then
+    require_tool zip "install zip (e.g. apt-get install zip, brew install zip)"
+    require_tool timeout "install GNU coreutils (macOS: brew install coreutils, and put its gnubin first on PATH)"
+  fi
+  if ((!PROVIDERS_ONLY)); then
+    require_tool python3 "install Python 3 (it reads infra/routing.json)"
+  fi
   if ((DRY_RUN)); then
     run az account show --output none
-    return 0
+  else
+    # `azd auth login` does not log the Azure CLI in: azd's hooks need `az login` as well.
+    az account show --output none >/dev/null 2>&1 ||
+      die "not logged in to the Azure CLI: run 'az login' ('azd auth login' alone is not enough)"
   fi
-  az account show --output none >/dev/null 2>&1 ||
-    die "not logged in to Azure: run 'az login' (and 'az account set --subscription <id>')"
-  note "subscription: $(az account show --query '[name, id]' --output tsv | tr '\t' ' ')"
+  # Without this, az uses its own default subscription, which need not be azd's.
+  if [[ -n $SUBSCRIPTION ]]; then
+    run az account set --subscription "$SUBSCRIPTION"
+  fi
+  ((DRY_RUN)) ||
+    note "subscription: $(az account show --query '[name, id]' --output tsv | tr '\t' ' ')"
+}
+
+register_providers() {
+  local provider state
+  for provider in "${REQUIRED_PROVIDERS[@]}"; do
+    state=$(output_of "registration state of $provider" az provider show \
+      --namespace "$provider" --query registrationState --output tsv)
+    if [[ $state == Registered ]]; then
+      note "resource provider $provider: registered"
+      continue
+    fi
+    note "registering resource provider $provider (needed by Flex Consumption; takes a few minutes)"
+    run az provider register --namespace "$provider" --wait
+  done
 }
 
 # zip -x patterns for each .funcignore line (gitignore-like: a name matches at any depth).
@@ -214,26 +282,48 @@ deployment_output() {
     --query "properties.outputs.${output}.value" --output tsv
 }
 
+# A service principal login (CI) is a ServicePrincipal, whatever AZURE_PRINCIPAL_TYPE says: a
+# role assignment whose principal type does not match fails with UnmatchedPrincipalType.
+detect_principal_type() {
+  ((DRY_RUN)) && return 0
+  if [[ $(az account show --query user.type --output tsv 2>/dev/null || true) == servicePrincipal ]]; then
+    PRINCIPAL_TYPE=ServicePrincipal
+  fi
+}
+
+# The object id of the signed-in principal (a user, or the service principal of a CI login), to
+# grant it data access.
+signed_in_principal() {
+  local app_id
+  if ((DRY_RUN)); then
+    output_of "signed-in principal id" az ad signed-in-user show --query id --output tsv
+    return 0
+  fi
+  if [[ $PRINCIPAL_TYPE == ServicePrincipal ]]; then
+    app_id=$(az account show --query user.name --output tsv)
+    az ad sp show --id "$app_id" --query id --output tsv 2>/dev/null || true
+    return 0
+  fi
+  az ad signed-in-user show --query id --output tsv 2>/dev/null || true
+}
+
 # Phase 1: resource group and every resource but the subscriptions.
 deploy_infrastructure() {
   local operator_id
   note "phase 1: infrastructure (infra/main.bicep) in $RESOURCE_GROUP ($LOCATION)"
   run az group create --name "$RESOURCE_GROUP" --location "$LOCATION" \
     --tags "azd-env-name=$NAME" --output none
-  # Grant the signed-in user data access (to seed the catalog and read dead letters); a service
-  # principal login has no signed-in user, so it is skipped then.
-  if ((DRY_RUN)); then
-    operator_id=$(output_of "signed-in user id" az ad signed-in-user show --query id --output tsv)
-  else
-    operator_id=$(az ad signed-in-user show --query id --output tsv 2>/dev/null || true)
-  fi
+  # Grant the signed-in principal data access (to seed the catalog and read dead letters).
+  detect_principal_type
+  operator_id=$(signed_in_principal)
+  [[ -n $operator_id ]] || note "no signed-in principal id found: no data access is granted"
   run az deployment group create \
     --resource-group "$RESOURCE_GROUP" \
-    --name "$NAME-infra" \
+    --name "$(deployment_name infra)" \
     --template-file infra/main.bicep \
     --parameters @infra/main.parameters.json \
     --parameters "environmentName=$NAME" "location=$LOCATION" \
-    "operatorPrincipalId=$operator_id" \
+    "operatorPrincipalId=$operator_id" "operatorPrincipalType=$PRINCIPAL_TYPE" \
     --output none
 }
 
@@ -244,15 +334,16 @@ deploy_code() {
   note "code: building the package and deploying it to $app (remote build)"
   build_package "$zip_path"
   while :; do
-    if run az functionapp deployment source config-zip \
+    if run timeout --kill-after=30 "$DEPLOY_TIMEOUT_SECONDS" \
+      az functionapp deployment source config-zip \
       --resource-group "$RESOURCE_GROUP" --name "$app" \
-      --src "$zip_path" --build-remote true --timeout 900; then
+      --src "$zip_path" --build-remote true --timeout "$DEPLOY_TIMEOUT_SECONDS"; then
       return 0
     fi
     ((attempt < DEPLOY_ATTEMPTS)) || die "code deployment to $app failed $attempt times"
-    note "deployment failed (role assignments can take minutes to apply); retrying in 30 s"
+    note "deployment failed or took over ${DEPLOY_TIMEOUT_SECONDS}s (role assignments can take minutes to apply); retrying in ${DEPLOY_RETRY_DELAY_SECONDS}s"
     attempt=$((attempt + 1))
-    sleep 30
+    sleep "$DEPLOY_RETRY_DELAY_SECONDS"
   done
 }
 
@@ -295,7 +386,7 @@ deploy_subscriptions() {
   note "phase 2: Event Grid subscriptions (infra/subscriptions.bicep) on $topic"
   run az deployment group create \
     --resource-group "$RESOURCE_GROUP" \
-    --name "$NAME-subscriptions" \
+    --name "$(deployment_name subscriptions)" \
     --template-file infra/subscriptions.bicep \
     --parameters "functionAppName=$app" "topicName=$topic" "storageAccountName=$account" \
     --output none
@@ -333,24 +424,29 @@ main() {
 
   ((DRY_RUN)) && note "dry run: printing the commands, running none of them"
   check_prerequisites
+  if ((PROVIDERS_ONLY)); then
+    register_providers
+    return 0
+  fi
   # A stale routing.json would deploy subscriptions the code does not expect.
   run "$PYTHON" -m infra.generate --check
 
   local app topic account host work_dir
   if ((SUBSCRIPTIONS_ONLY)); then
-    app=${FUNCTION_APP_NAME:-$(deployment_output "$NAME-infra" FUNCTION_APP_NAME)}
-    topic=${EVENTGRID_TOPIC_NAME:-$(deployment_output "$NAME-infra" EVENTGRID_TOPIC_NAME)}
-    account=${STORAGE_ACCOUNT_NAME:-$(deployment_output "$NAME-infra" STORAGE_ACCOUNT_NAME)}
+    app=${FUNCTION_APP_NAME:-$(deployment_output "$(deployment_name infra)" FUNCTION_APP_NAME)}
+    topic=${EVENTGRID_TOPIC_NAME:-$(deployment_output "$(deployment_name infra)" EVENTGRID_TOPIC_NAME)}
+    account=${STORAGE_ACCOUNT_NAME:-$(deployment_output "$(deployment_name infra)" STORAGE_ACCOUNT_NAME)}
     wait_for_functions "$app"
     deploy_subscriptions "$app" "$topic" "$account"
     return 0
   fi
 
+  register_providers
   deploy_infrastructure
-  app=$(deployment_output "$NAME-infra" FUNCTION_APP_NAME)
-  topic=$(deployment_output "$NAME-infra" EVENTGRID_TOPIC_NAME)
-  account=$(deployment_output "$NAME-infra" STORAGE_ACCOUNT_NAME)
-  host=$(deployment_output "$NAME-infra" FUNCTION_APP_HOSTNAME)
+  app=$(deployment_output "$(deployment_name infra)" FUNCTION_APP_NAME)
+  topic=$(deployment_output "$(deployment_name infra)" EVENTGRID_TOPIC_NAME)
+  account=$(deployment_output "$(deployment_name infra)" STORAGE_ACCOUNT_NAME)
+  host=$(deployment_output "$(deployment_name infra)" FUNCTION_APP_HOSTNAME)
 
   if ((DRY_RUN)); then
     work_dir="<temporary directory>"

@@ -9,9 +9,9 @@
 
 targetScope = 'resourceGroup'
 
-@description('Short name of this environment (letters, digits, hyphens; e.g. demo, dev, prod); part of every resource name.')
-@minLength(2)
-@maxLength(20)
+@description('Name of this environment (an azd environment name: 1-64 letters, digits, hyphens, underscores, dots or parentheses; e.g. demo, dev, prod). Resource names use its first 20 characters, lower-cased, with the other characters as hyphens.')
+@minLength(1)
+@maxLength(64)
 param environmentName string
 
 @description('Azure region; must offer Flex Consumption (`az functionapp list-flexconsumption-locations`).')
@@ -42,6 +42,7 @@ param alwaysReadyHttpInstances int = 0
 @description('Optional object id of a person or CI principal to grant table/blob data access.')
 param operatorPrincipalId string = ''
 
+@description('What operatorPrincipalId is: a role assignment whose type does not match fails (UnmatchedPrincipalType); azd passes AZURE_PRINCIPAL_TYPE.')
 @allowed([
   'User'
   'Group'
@@ -52,10 +53,16 @@ param operatorPrincipalType string = 'User'
 var infraData = loadJsonContent('routing.json')
 var deploymentContainerName = 'app-package'
 var deadletterContainerName = 'deadletter'
+// Every container a subscription dead-letters to (once each): the topic may write each of them.
+var deadletterContainerNames = union(map(infraData.subscriptions, route => route.deadLetterContainer), [])
 
-var envName = toLower(environmentName)
-// Lower-case, deterministic per subscription/resource group/environment, 13 characters.
-var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, envName))
+// Resource names allow neither '_', '.' nor parentheses, and an azd environment name may hold
+// them and run to 64 characters: 'func-<20>-<13>' and 'log-<20>-<13>' stay within every limit.
+var envName = take(replace(replace(replace(replace(toLower(environmentName), '_', '-'), '.', '-'), '(', '-'), ')', '-'), 20)
+// Lower-case, deterministic per subscription/resource group/environment, 13 characters. From the
+// whole name, so that names differing past envName's 20 characters get their own resources (for
+// a name of at most 20 letters, digits and hyphens, the same token as when envName was that name).
+var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, toLower(environmentName)))
 // Storage account names: 3-24 lower-case letters and digits ('st' + 8 + 13 = 23).
 var shortName = take(replace(envName, '-', ''), 8)
 var tags = {
@@ -124,7 +131,7 @@ module roles 'modules/roles.bicep' = {
     storageAccountName: storage.outputs.storageAccountName
     topicName: eventGrid.outputs.topicName
     appInsightsName: monitoring.outputs.appInsightsName
-    deadletterContainerName: deadletterContainerName
+    deadletterContainerNames: deadletterContainerNames
     operatorPrincipalId: operatorPrincipalId
     operatorPrincipalType: operatorPrincipalType
   }

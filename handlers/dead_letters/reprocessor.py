@@ -71,7 +71,8 @@ Trigger = Literal["timer", "operator"]
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often a failing blob is replayed: ``first_delay`` doubling up to ``max_delay``, and
-    poison after ``max_attempts`` failed runs (the timer runs every 5 minutes)."""
+    poison after ``max_attempts`` failed runs (the timer runs every 5 minutes locally, hourly in
+    Azure, where each wait is then a run)."""
 
     max_attempts: int = 5
     first_delay: timedelta = timedelta(minutes=5)

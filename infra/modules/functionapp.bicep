@@ -49,6 +49,12 @@ param httpPerInstanceConcurrency int = 16
 @minValue(0)
 param alwaysReadyHttpInstances int = 0
 
+@description('NCRONTAB schedule of the outbox relay timer (each run wakes an instance).')
+param outboxRelaySchedule string = '0 */5 * * * *'
+
+@description('NCRONTAB schedule of the dead letter reprocessor timer (each run wakes an instance).')
+param deadLetterReprocessSchedule string = '0 0 * * * *'
+
 param tags object = {}
 
 var alwaysReady = alwaysReadyHttpInstances > 0 ? [
@@ -126,6 +132,16 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           // host.json sets telemetryMode OpenTelemetry; the Python worker then needs this too.
           name: 'PYTHON_ENABLE_OPENTELEMETRY'
           value: 'true'
+        }
+        {
+          // The outbox relay only catches what a crash left unpublished: every 5 minutes.
+          name: 'OUTBOX_RELAY_SCHEDULE'
+          value: outboxRelaySchedule
+        }
+        {
+          // Event Grid dead-letters only after 24 h of retries: hourly is plenty.
+          name: 'DEAD_LETTER_REPROCESS_SCHEDULE'
+          value: deadLetterReprocessSchedule
         }
       ]
     }

@@ -12,8 +12,8 @@ param storageAccountName string
 param topicName string
 param appInsightsName string
 
-@description('Container the topic writes dead letters to.')
-param deadletterContainerName string
+@description('Containers the topic writes dead letters to (each distinct container a subscription names).')
+param deadletterContainerNames array
 
 @description('Optional: object id of a person or CI principal to grant data access (seeding, reading dead letters).')
 param operatorPrincipalId string = ''
@@ -56,10 +56,12 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   name: 'default'
 }
 
-resource deadletterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
-  parent: blobService
-  name: deadletterContainerName
-}
+resource deadletterContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = [
+  for containerName in deadletterContainerNames: {
+    parent: blobService
+    name: containerName
+  }
+]
 
 resource topic 'Microsoft.EventGrid/topics@2022-06-15' existing = {
   name: topicName
@@ -101,16 +103,18 @@ resource appTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Least privilege for the topic: only the dead letter container.
-resource topicDeadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(deadletterContainer.id, topicPrincipalId, roles.storageBlobDataContributor)
-  scope: deadletterContainer
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
-    principalId: topicPrincipalId
-    principalType: 'ServicePrincipal'
+// Least privilege for the topic: only the containers its subscriptions dead-letter to.
+resource topicDeadLetterWriters 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (containerName, i) in deadletterContainerNames: {
+    name: guid(deadletterContainers[i].id, topicPrincipalId, roles.storageBlobDataContributor)
+    scope: deadletterContainers[i]
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+      principalId: topicPrincipalId
+      principalType: 'ServicePrincipal'
+    }
   }
-}
+]
 
 resource operatorStorage 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
   for roleId in operatorStorageRoles: {

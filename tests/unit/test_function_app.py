@@ -6,14 +6,14 @@ from __future__ import annotations
 from tests.support.functions import FUNCTION_APP, indexed_functions
 
 
-def test_the_reprocessor_is_a_timer_every_five_minutes_and_the_ops_routes_need_admin() -> None:
+def test_the_reprocessor_is_a_timer_on_its_app_setting_and_the_ops_routes_need_admin() -> None:
     bindings = {
         function.get_function_name(): function.get_trigger().get_dict_repr()  # type: ignore[union-attr]
         for function in indexed_functions(FUNCTION_APP)
     }
     timer = bindings["reprocess_dead_letters"]
     assert timer["type"] == "timerTrigger"
-    assert timer["schedule"] == "0 */5 * * * *"
+    assert timer["schedule"] == "%DEAD_LETTER_REPROCESS_SCHEDULE%"
     routes = {b["route"]: b for b in bindings.values() if b["type"] == "httpTrigger"}
     assert str(routes["ops/dead-letters"]["authLevel"]).lower().endswith("admin")
     assert [str(m.value) for m in routes["ops/dead-letters"]["methods"]] == ["GET"]

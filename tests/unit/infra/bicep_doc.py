@@ -47,6 +47,11 @@ def render(node: object) -> str:
         if operator["type"] == "index_accessor":
             return f"{render(operands['operand_1'])}[{render(operands['operand_2'])}]"
         return f"{operator['type']}({', '.join(render(v) for v in operands.values())})"
+    if isinstance(node, dict) and node.get("type") == "lambda_expression":
+        detail = node["detail"]
+        return f"{detail['var_1']} => {render(detail['expression'])}"
+    if isinstance(node, list):
+        return f"[{', '.join(render(item) for item in node)}]"
     if isinstance(node, dict) and "function" in node:
         function = node["function"]
         args = [render(v) for v in function["parameters"].values() if v is not None]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+import yaml
+
 from tests.unit.infra.bicep_doc import MAIN, MODULES, REPO, parse
 
 AZURE_YAML: Final = REPO / "azure.yaml"
@@ -32,10 +34,12 @@ def test_infra_is_the_bicep_in_infra() -> None:
     assert (REPO / "infra" / "main.bicep").is_file()
 
 
-def test_postdeploy_hook_deploys_the_subscriptions() -> None:
-    hook = re.search(r"(?ms)^hooks:\n  postdeploy:\n((?:    .*\n)+)", _yaml())
-    assert hook
-    assert "run: bash infra/deploy.sh --subscriptions-only" in hook.group(1)
+def test_hooks_register_providers_first_and_deploy_the_subscriptions_last() -> None:
+    hooks = yaml.safe_load(_yaml())["hooks"]
+    assert hooks["preprovision"]["run"] == "bash infra/deploy.sh --providers-only"
+    assert hooks["postdeploy"]["run"] == "bash infra/deploy.sh --subscriptions-only"
+    for hook in hooks.values():
+        assert hook["continueOnError"] is False
 
 
 def test_azd_finds_the_function_app_and_the_hook_finds_its_outputs() -> None:

@@ -134,6 +134,8 @@ def test_app_settings_name_endpoints_and_identities_only() -> None:
         "APPLICATIONINSIGHTS_CONNECTION_STRING": "appInsightsConnectionString",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Authorization=AAD",
         "PYTHON_ENABLE_OPENTELEMETRY": "true",
+        "OUTBOX_RELAY_SCHEDULE": "outboxRelaySchedule",
+        "DEAD_LETTER_REPROCESS_SCHEDULE": "deadLetterReprocessSchedule",
     }
 
 

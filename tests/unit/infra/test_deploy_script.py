@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -80,9 +81,7 @@ def test_dry_run_prints_both_phases_and_the_code_deployment(
     assert "--resource-group rg" in phase1[0]
     assert "--template-file infra/subscriptions.bicep" in phase1[1]
     assert any(c.startswith("az group create --name rg --location westeurope") for c in commands)
-    zip_deploy = [
-        c for c in commands if c.startswith("az functionapp deployment source config-zip")
-    ]
+    zip_deploy = [c for c in commands if "az functionapp deployment source config-zip" in c]
     assert len(zip_deploy) == 1, commands
     assert "--build-remote true" in zip_deploy[0]
     assert any(c.startswith("zip ") for c in commands)
@@ -157,3 +156,76 @@ def test_package_respects_funcignore(tmp_path: Path) -> None:
     for ignored in ("infra", "tests", "devstack", ".venv", "node_modules", "local.settings.json"):
         assert ignored not in top_level, ignored
     assert not [n for n in names if "__pycache__" in n or n.endswith(".md")]
+
+
+def _dry_run(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    result = subprocess.run(
+        ["bash", str(DEPLOY_SH), "--dry-run", *args],
+        cwd=REPO,
+        env={"PATH": _path_without_az(), "HOME": os.environ.get("HOME", "/tmp"), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return _commands(result.stdout)
+
+
+def test_dry_run_selects_the_subscription_first() -> None:
+    commands = _dry_run("-g", "rg", "-s", "sub-1")
+    assert commands[1] == "az account set --subscription sub-1"
+    assert commands == _dry_run("-g", "rg", env={"AZURE_SUBSCRIPTION_ID": "sub-1"})
+
+
+def test_dry_run_registers_microsoft_app_before_provisioning() -> None:
+    commands = _dry_run("-g", "rg")
+    register = commands.index("az provider register --namespace Microsoft.App --wait")
+    phase1 = next(i for i, c in enumerate(commands) if "infra/main.bicep" in c)
+    assert register < phase1
+    assert _dry_run("--providers-only") == [
+        "az account show --output none",
+        "az provider show --namespace Microsoft.App --query registrationState --output tsv",
+        "az provider register --namespace Microsoft.App --wait",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({}, "User"), ({"AZURE_PRINCIPAL_TYPE": "ServicePrincipal"}, "ServicePrincipal")],
+)
+def test_dry_run_passes_the_principal_type(env: dict[str, str], expected: str) -> None:
+    phase1 = next(c for c in _dry_run("-g", "rg", env=env) if "infra/main.bicep" in c)
+    assert f" operatorPrincipalType={expected} " in phase1
+
+
+def test_dry_run_bounds_the_zip_deployment() -> None:
+    zip_deploy = next(c for c in _dry_run("-g", "rg") if "config-zip" in c)
+    assert zip_deploy.startswith("timeout --kill-after=30 900 az functionapp deployment source")
+
+
+def test_azd_environment_names_are_accepted_and_deployment_names_fit() -> None:
+    name = "team_a.(feature)-" + "x" * 47  # 64 characters, as azd allows
+    commands = _dry_run("-g", "rg", "-n", name)
+    deployments = [
+        shlex.split(c)[shlex.split(c).index("--name") + 1]
+        for c in commands
+        if "deployment group" in c
+    ]
+    assert deployments, commands
+    assert all(len(d) <= 64 for d in deployments), deployments
+    phase1 = next(c for c in commands if "infra/main.bicep" in c)
+    assert f"environmentName={name}" in shlex.split(phase1), "the Bicep sanitises it (one place)"
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 65, "semi;colon", "a/b"])
+def test_invalid_environment_names_are_refused(name: str) -> None:
+    result = _run("--dry-run", "-g", "rg", "-n", name, path=_path_without_az())
+    assert result.returncode != 0
+    assert "--name must be 1-64" in result.stderr
+
+
+def test_subscriptions_only_dry_run_does_not_zip() -> None:
+    commands = _dry_run("-g", "rg", "--subscriptions-only")
+    assert not [c for c in commands if c.startswith("zip ") or "config-zip" in c]
+    assert any("infra/subscriptions.bicep" in c for c in commands)

@@ -13,8 +13,9 @@ from tests.unit.infra.bicep_doc import INFRA, MODULES, bicep_files, parse, rende
 
 ROLES_BICEP: Final = MODULES / "roles.bicep"
 
-# Azure's built-in role definition ids (Microsoft Learn, "Azure built-in roles"): the same in every
-# tenant, so roles.bicep names them as constants; this is the copy the tests hold it to.
+# Azure's built-in role definition ids, as documented on Microsoft Learn, "Azure built-in roles"
+# (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles): the same in every
+# tenant, so roles.bicep names them as constants; this is the one table the tests hold it to.
 BUILT_IN_ROLES: Final = {
     "EventGrid Data Sender": "d5a91429-5739-47e2-a06b-3470a27159e7",
     "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
@@ -70,13 +71,17 @@ def _assignments() -> list[dict[str, Any]]:
             continue
         config = resource["config"]
         role_refs: list[str]
-        if "loop_type" in config:
+        if "loop_type" in config and render(config["loop_type"]["detail"]["array_name"]) in (
+            variables
+        ):
             array = variables[render(config["loop_type"]["detail"]["array_name"])]["value"]
             if "operator" in array:  # cond ? [] : [...]
                 array = array["operator"]["operands"]["false_value"]
             role_refs = [render(item) for item in array]
             config = config["config"]
         else:
+            # One role, or one role looped over scopes (the dead-letter containers).
+            config = config.get("config", config) if "loop_type" in config else config
             role_refs = [
                 render(
                     config["properties"]["roleDefinitionId"]["function"]["parameters"][
@@ -110,14 +115,23 @@ def test_the_app_and_the_topic_get_exactly_the_roles_they_need() -> None:
         ("functionAppPrincipalId", "storage", "Storage Table Data Contributor"),
         ("functionAppPrincipalId", "storage", "Storage Queue Data Contributor"),
         ("functionAppPrincipalId", "appInsights", "Monitoring Metrics Publisher"),
-        ("topicPrincipalId", "deadletterContainer", "Storage Blob Data Contributor"),
+        ("topicPrincipalId", "deadletterContainers[i]", "Storage Blob Data Contributor"),
     }
 
 
-def test_the_topic_may_write_only_the_deadletter_container() -> None:
-    container = parse(ROLES_BICEP)["resources"]["deadletterContainer"]["config"]
-    assert render(container["name"]) == "deadletterContainerName"
-    assert render(container["parent"]) == "blobService"
+def test_the_topic_may_write_only_the_containers_its_subscriptions_dead_letter_to() -> None:
+    tree = parse(ROLES_BICEP)
+    containers = tree["resources"]["deadletterContainers"]
+    assert containers["existing"] is True
+    loop = containers["config"]["loop_type"]["detail"]
+    assert render(loop["array_name"]) == "deadletterContainerNames"
+    assert render(containers["config"]["config"]["name"]) == loop["item_name"]
+    assert render(containers["config"]["config"]["parent"]) == "blobService"
+    writers = tree["resources"]["topicDeadLetterWriters"]["config"]["loop_type"]
+    assert writers["type"] == "array_index"
+    assert render(writers["detail"]["array_name"]) == "deadletterContainerNames"
+    # One grant per container: the i-th assignment is scoped to the i-th container.
+    assert writers["detail"]["index_name"] == "i"
 
 
 def test_assignment_names_are_deterministic_guids_of_scope_principal_and_role() -> None:

@@ -47,11 +47,21 @@ def test_every_subscription_feeds_a_function_of_the_routing_table() -> None:
         assert entry["includedEventTypes"], f"{entry['name']} would receive every event type"
 
 
-def test_subscriptions_dead_letter_to_the_container_the_topic_may_write() -> None:
-    granted = parse(MAIN)["variables"]["deadletterContainerName"]["value"]
-    assert granted == storage_names.DEADLETTER_CONTAINER
-    for entry in _routing_json()["subscriptions"]:
-        assert entry["deadLetterContainer"] == granted, entry["name"]
+def test_the_topic_may_write_every_container_a_subscription_dead_letters_to() -> None:
+    main = parse(MAIN)
+    granted = main["variables"]["deadletterContainerNames"]["value"]
+    # union(..., []) drops duplicates: one grant per distinct container.
+    assert render(granted) == (
+        "union(map(infraData.subscriptions, route => route.deadLetterContainer), [])"
+    )
+    params = main["modules"]["roles"]["config"]["params"]
+    assert render(params["deadletterContainerNames"]) == "deadletterContainerNames"
+    document = _routing_json()
+    for entry in document["subscriptions"]:
+        assert entry["deadLetterContainer"] in document["containers"], entry["name"]
+    assert main["variables"]["deadletterContainerName"]["value"] == (
+        storage_names.DEADLETTER_CONTAINER
+    )
 
 
 def test_retry_policies_are_within_event_grid_limits() -> None:

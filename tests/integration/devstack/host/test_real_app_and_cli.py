@@ -15,6 +15,7 @@ from devstack.azurite import PROJECT_ROOT, free_port
 from devstack.host import FunctionsHost
 from devstack.host.__main__ import main
 from devstack.server import ServerThread
+from devstack.settings import SAMPLE_FILE, read_values
 from tests.integration.devstack.host.support import SAMPLE_MODULE, SAMPLE_ROOT
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,11 @@ def restored_environ() -> Iterator[None]:
 
 
 def test_the_real_function_app_serves_health(restored_environ: None) -> None:
-    host = FunctionsHost.load(PROJECT_ROOT, function_key="some-key", master_key="some-master")
+    # The sample's settings: the timers' schedules are app settings, as the host needs them.
+    settings = read_values(PROJECT_ROOT / SAMPLE_FILE)
+    host = FunctionsHost.load(
+        PROJECT_ROOT, settings=settings, function_key="some-key", master_key="some-master"
+    )
     with ServerThread(host.asgi, port=free_port(), name="real-host") as server:
         response = httpx.get(f"{server.url}/api/health", timeout=10.0)
     assert response.status_code == 200
