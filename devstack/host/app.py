@@ -28,6 +28,7 @@ from starlette.types import Receive, Scope, Send
 
 from devstack.host.admin import AdminRoutes
 from devstack.host.auth import AuthLevel, HostKeys, KeyConfigError
+from devstack.host.bindings import timer_datum
 from devstack.host.errors import HostStartError
 from devstack.host.eventgrid_webhook import EVENTGRID_WEBHOOK, EventGridWebhook
 from devstack.host.faults import FaultInjector
@@ -94,7 +95,8 @@ class FunctionsHost:
             self._run_timer,
         )
         self.http_triggers = HttpTriggers(self.functions.values(), self.invoker, self.keys)
-        self.eventgrid = EventGridWebhook(self.function, self.invoker, self.faults)
+        # The extension finds the function case-sensitively (unlike the host's own routes).
+        self.eventgrid = EventGridWebhook(self.functions.get, self.invoker, self.faults)
         self.admin = AdminRoutes(self)
         self.asgi = Starlette(
             routes=[Route("/{path:anypath}", _Endpoint(self._dispatch))],
@@ -160,7 +162,7 @@ class FunctionsHost:
             self.invoker.shutdown()
 
     async def _run_timer(self, info: FunctionInfo, request: func.TimerRequest) -> Outcome:
-        return await self.invoker.invoke(info, lambda: request)
+        return await self.invoker.invoke(info, lambda: timer_datum(request))
 
     # -- dispatch ----------------------------------------------------------------------------
 

@@ -19,9 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from devstack.host.bindings import Context, Out
+from devstack.host.bindings import NO_HTTP_OUTPUT, Context, Out, decode_trigger
 from devstack.host.errors import HostStartError
-from devstack.host.indexing import RETURN, FunctionInfo
+from devstack.host.indexing import FunctionInfo
+from devstack.host.signature import RETURN
 
 log = logging.getLogger("devstack.host")
 
@@ -100,9 +101,12 @@ class Invoker:
     ) -> Outcome:
         """Invoke ``info`` with the trigger value ``make_input()`` builds.
 
-        Building the input and converting the result (``convert_result``) count as part of
-        the invocation: a payload or a return value the converters reject is a failed
-        invocation, as in the worker.
+        ``make_input()`` builds what the host sends (a ``meta.Datum``); it is decoded with the
+        binding the worker chose (``FunctionInfo.trigger_binding``). Building and decoding the
+        input and converting the result (``convert_result``) count as part of the invocation: a
+        payload or a return value the converters reject is a failed invocation, as in the
+        worker. So is a non-None return value without a ``$return`` binding (Event Grid and
+        timer functions): the worker fails it (``azure_functions_worker/dispatcher.py``).
         """
         invocation_id = str(uuid.uuid4())
         started = time.perf_counter()
@@ -116,8 +120,15 @@ class Invoker:
                 loop = asyncio.get_running_loop()
                 call = functools.partial(contextvars.copy_context().run, info.function, **kwargs)
                 value = await loop.run_in_executor(self.executor, call)
+            if value is not None and info.http_output != RETURN:
+                # The worker's message, missing space included.
+                raise RuntimeError(
+                    f"function {info.name!r} without a $return bindingreturned a non-None value"
+                )
             if http_out is not None:
                 value = http_out.get()
+                if value is None:
+                    value = NO_HTTP_OUTPUT
             if convert_result is not None:
                 value = convert_result(value)
         except Exception as exc:
@@ -134,7 +145,9 @@ class Invoker:
         invocation_id: str,
         trace_parent: str,
     ) -> tuple[dict[str, Any], Out[Any] | None]:
-        kwargs: dict[str, Any] = {info.trigger_param: make_input()}
+        kwargs: dict[str, Any] = {
+            info.trigger_param: decode_trigger(info.trigger_binding, make_input())
+        }
         if info.context_param is not None:
             kwargs[info.context_param] = Context(
                 invocation_id=invocation_id,

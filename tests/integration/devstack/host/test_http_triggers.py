@@ -132,6 +132,26 @@ def test_an_exception_is_a_500_counted_and_logged_with_its_traceback(
     assert "kaboom" in caplog.text
 
 
+def test_returning_none_fails_the_invocation_as_the_worker_does(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The worker cannot encode None for the http $return binding: a failed invocation, 500.
+    with caplog.at_level(logging.INFO, logger="devstack.host"):
+        response = served.client.get("/api/returns-none")
+    assert (response.status_code, response.content) == (500, b"")
+    assert 'unable to encode outgoing TypedData: unsupported type "' in caplog.text
+    assert 'for Python type "NoneType"' in caplog.text
+
+
+def test_a_str_annotated_http_trigger_fails_as_the_generic_binding_does(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="devstack.host"):
+        response = served.client.get("/api/raw-http")
+    assert response.status_code == 500
+    assert "unexpected type of data received for the \"generic\" binding : 'http'" in caplog.text
+
+
 def test_each_invocation_logs_one_line(served: Served, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="devstack.host"):
         served.client.get("/api/optional/log-me")
