@@ -152,6 +152,11 @@ class FunctionsHost:
             log.info("Found function %s: %s", info.name, host.describe(info))
         return host
 
+    @property
+    def function_key(self) -> str | None:
+        """The function key (None: keys are not checked)."""
+        return self.keys.function_key
+
     def describe(self, info: FunctionInfo) -> str:
         if info.http is not None:
             methods = ",".join(sorted(info.http.methods)) if info.http.methods else "*"
