@@ -10,7 +10,8 @@ Honoured:
   refused with the host's message (``Config/ScriptJobHostOptionsSetup.cs``);
 - ``logging.logLevel``: a level per log category, the longest matching prefix winning as in
   .NET logging (``default``, ``Function``, ``Function.NAME``, ``Function.NAME.User``, ``Host``,
-  ``Host.Results``, ...); see ``devstack.host.log_levels``.
+  ``Host.Results``, ...); see ``devstack.host.log_levels`` (levels hold records back; none
+  shows more than the process logs anyway, INFO under ``devstack up``).
 
 Everything else is reported at start-up (``HostJson.unhonoured``): ``extensionBundle``,
 ``telemetryMode`` and ``logging.applicationInsights`` have no local meaning; any other setting

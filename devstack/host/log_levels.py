@@ -9,7 +9,7 @@ record logged during an invocation), ``Host.*`` for the host's own lines.
 Locally the categories are given to records: the invoker passes ``extra={"category": ...}``,
 and a record logged while a function runs (``CURRENT_FUNCTION``) is that function's user log.
 ``install`` puts one filter on the root logger's handlers; records with no category (other
-components in the same process, outside any invocation) keep the process's own level.
+components in the same process, outside any invocation) pass untouched.
 """
 
 from __future__ import annotations
@@ -63,37 +63,31 @@ def category_of(record: logging.LogRecord) -> str | None:
 
 
 class CategoryFilter(logging.Filter):
-    """Drops records below their category's level; others keep ``process_level``."""
+    """Drops records below their category's configured level; leaves every other record alone."""
 
-    def __init__(self, levels: Mapping[str, int], process_level: int) -> None:
+    def __init__(self, levels: Mapping[str, int]) -> None:
         super().__init__("devstack.host.log_levels")
         self.levels = dict(levels)
-        self.process_level = process_level
 
     def filter(self, record: logging.LogRecord) -> bool:
         category = category_of(record)
         level = None if category is None else level_for(self.levels, category)
-        return record.levelno >= (self.process_level if level is None else level)
+        return level is None or record.levelno >= level
 
 
 def install(levels: Mapping[str, int]) -> CategoryFilter | None:
-    """Apply ``levels`` to the root logger's handlers (replacing an earlier install).
+    """Apply ``levels`` to the root logger's handlers, replacing an earlier install.
 
-    If a category is configured below the root logger's level, the root logger is lowered to it
-    so those records exist at all; the filter keeps everything else at the former level.
+    Levels only ever hold records back: one below the process's own logging level (INFO for
+    ``devstack up`` and the host CLI) shows nothing more than that level does.
     """
     root = logging.getLogger()
-    process_level = root.getEffectiveLevel()
     for handler in root.handlers:
         for old in [f for f in handler.filters if isinstance(f, CategoryFilter)]:
-            process_level = old.process_level  # what the process had before the first install
             handler.removeFilter(old)
     if not levels:
         return None
-    category_filter = CategoryFilter(levels, process_level)
-    lowest = min(levels.values())
-    if lowest < process_level:
-        root.setLevel(lowest)
+    category_filter = CategoryFilter(levels)
     for handler in root.handlers:
         handler.addFilter(category_filter)
     return category_filter

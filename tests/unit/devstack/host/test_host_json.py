@@ -142,9 +142,9 @@ def test_records_are_filed_under_the_hosts_categories() -> None:
         CURRENT_FUNCTION.reset(token)
 
 
-def test_the_filter_applies_category_levels_and_keeps_the_process_level_otherwise() -> None:
-    keep = CategoryFilter({"function.hello": logging.WARNING}, process_level=logging.INFO)
+def test_the_filter_applies_category_levels_and_leaves_other_records_alone() -> None:
+    keep = CategoryFilter({"function.hello": logging.WARNING})
     assert not keep.filter(record("devstack.host", logging.INFO, category="Function.hello"))
     assert keep.filter(record("devstack.host", logging.ERROR, category="Function.hello"))
-    assert not keep.filter(record("azure.core", logging.DEBUG))
-    assert keep.filter(record("azure.core", logging.INFO))
+    assert keep.filter(record("devstack.host", logging.DEBUG, category="Function.other"))
+    assert keep.filter(record("azure.core", logging.DEBUG))
