@@ -48,6 +48,7 @@ def eventgrid_config(
         {
             "name": sub.name,
             "endpoint": webhook_url(host_url, sub.function_name),
+            "endpointType": "AzureFunction",  # as infra/subscriptions.bicep deploys them
             "filter": {"includedEventTypes": list(sub.included_event_types)},
             "retryPolicy": {
                 "maxDeliveryAttempts": max_delivery_attempts or sub.max_delivery_attempts,

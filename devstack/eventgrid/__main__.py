@@ -1,7 +1,10 @@
-"""``python -m devstack.eventgrid --config FILE [--port N] [--host 127.0.0.1]``.
+"""``python -m devstack.eventgrid --config FILE [--port N] [--host 127.0.0.1] [--verbose]``.
 
 With ``"journal"`` in the config, pending deliveries survive a restart or a kill (SIGKILL
 included): start it again with the same config and they resume. Stop it with Ctrl-C or SIGTERM.
+
+The Azure SDK logs every HTTP request and response at INFO (dozens of lines per dead-letter
+write); its loggers stay at WARNING unless ``--verbose``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from devstack.eventgrid.config import ConfigError, load_config
 from devstack.eventgrid.journal import Journal, JournalError
 
 DEFAULT_PORT = 7072
+SDK_LOGGER = "azure"  # the parent of every Azure SDK logger (azure.core.pipeline..., azure.storage)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,14 +32,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
     parser.add_argument("--host", default="127.0.0.1", help="default %(default)s")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also log the Azure SDK's HTTP requests and responses (at --log-level)",
+    )
     return parser
+
+
+def configure_logging(level: str, *, verbose: bool) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    sdk_level = logging.NOTSET if verbose else logging.WARNING  # NOTSET: inherit --log-level
+    logging.getLogger(SDK_LOGGER).setLevel(sdk_level)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(args.log_level, verbose=args.verbose)
     try:
         config = load_config(args.config)
     except ConfigError as exc:

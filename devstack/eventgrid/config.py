@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from adapters.connection import expand_connection_string
+from devstack.eventgrid.retry import EndpointType
 
 # 10 s, 30 s, 1 min, 5 min, 10 min, 30 min, 1 h, 3 h, 6 h, then every 12 h (the last value repeats).
 REAL_RETRY_DELAYS_SECONDS: Final[tuple[float, ...]] = (
@@ -107,6 +108,8 @@ class DeadLetterConfig(_Model):
 class SubscriptionConfig(_Model):
     name: Annotated[str, Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
     endpoint: Annotated[str, Field(pattern=r"^https?://")]
+    # Azure's destination.endpointType: which failures are never retried (retry.NOT_RETRIED).
+    endpoint_type: EndpointType = EndpointType.WEB_HOOK
     filter: FilterConfig = Field(default_factory=FilterConfig)
     retry_policy: RetryPolicy = Field(default_factory=RetryPolicy)
     dead_letter: DeadLetterConfig | None = None

@@ -139,7 +139,7 @@ class SubscriptionDispatcher:
                 self.stats.pending -= delivery.size
                 self._log(logging.INFO, delivery, result, "delivered")
                 return
-            if not is_retried(result.status):
+            if not is_retried(result.status, self.sub.endpoint_type):
                 assert result.status is not None
                 self._log(logging.WARNING, delivery, result, "failed, not retried")
                 await give_up(self, delivery, no_retry_reason(result.status))

@@ -1,8 +1,11 @@
 """Delivery outcomes and the retry schedule (pure functions, unit-tested without I/O).
 
 After a failed attempt Event Grid either retries on its schedule (10 s, 30 s, 1 min, ... then
-every 12 h, with a little randomization), or, for errors retrying cannot fix (400, 401, 403,
-413), stops at once and dead-letters (or drops) the event. Delivery also stops when
+every 12 h, with a little randomization), or, for errors retrying cannot fix, stops at once and
+dead-letters (or drops) the event. Which errors those are depends on the subscription's endpoint
+type (Microsoft Learn, "Event Grid message delivery and retry"): 400, 401, 403 and 413 for a
+``WebHook``; 400, 403 and 413 for an Azure resource such as an ``AzureFunction`` destination,
+which therefore retries a 401. Delivery also stops when
 ``maxDeliveryAttempts`` is reached or, at the next scheduled attempt, when the event's time to
 live has run out.
 """
@@ -16,7 +19,19 @@ from typing import Final
 
 # Relative randomization added to each retry delay (Azure: "small randomization").
 JITTER: Final = 0.03
-NOT_RETRIED: Final = frozenset({400, 401, 403, 413})
+
+
+class EndpointType(StrEnum):
+    """A subscription's ``destination.endpointType`` (the ones the emulator delivers to)."""
+
+    WEB_HOOK = "WebHook"
+    AZURE_FUNCTION = "AzureFunction"
+
+
+NOT_RETRIED: Final[dict[EndpointType, frozenset[int]]] = {
+    EndpointType.WEB_HOOK: frozenset({400, 401, 403, 413}),
+    EndpointType.AZURE_FUNCTION: frozenset({400, 403, 413}),
+}
 
 
 class Outcome(StrEnum):
@@ -63,9 +78,9 @@ def outcome_for_status(status: int) -> Outcome:
     return _OUTCOMES.get(status, Outcome.GENERIC_ERROR)
 
 
-def is_retried(status: int | None) -> bool:
+def is_retried(status: int | None, endpoint_type: EndpointType = EndpointType.WEB_HOOK) -> bool:
     """Whether a failed attempt (HTTP status, or None for no response) may be retried."""
-    return status not in NOT_RETRIED
+    return status not in NOT_RETRIED[endpoint_type]
 
 
 def no_retry_reason(status: int) -> DeadLetterReason:

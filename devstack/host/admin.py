@@ -2,7 +2,9 @@
 
 - ``POST /admin/functions/{name}`` ``{"input": "..."}``: invoke a non-HTTP function; 202 at
   once, the invocation runs in the background (shutdown waits ``DRAIN_SECONDS`` for it).
-- ``GET /admin/host/status``.
+- ``GET /admin/functions`` and ``GET /admin/functions/{name}``: the functions' metadata.
+- ``GET /admin/host/status``: the fields of Azure's ``HostStatus``
+  (Azure/azure-functions-host, ``Models/HostStatus.cs``, ``Controllers/HostController.cs``).
 - Local test support only: ``/admin/devstack/faults`` (POST, DELETE, GET; counted or random
   Event Grid delivery failures, see ``devstack.host.faults``) and
   ``GET /admin/devstack/invocations``.
@@ -11,7 +13,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import os
+import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +34,10 @@ if TYPE_CHECKING:
 
 DRAIN_SECONDS = 10.0  # how long shutdown waits for admin-invoked functions
 FUNCTIONS_PREFIX = "/admin/functions/"
+# The Functions host release whose behaviour the local host follows (its status "version").
+HOST_VERSION = "4.1037.0"
+PROCESS_STARTED = time.monotonic()
+HOST_ID_SETTING = "AzureFunctionsWebHost__hostid"  # the setting's own spelling
 
 
 class AdminRoutes:
@@ -38,6 +48,7 @@ class AdminRoutes:
         self._background: set[asyncio.Task[None]] = set()
         self._routes: dict[str, tuple[tuple[str, ...], Handler]] = {
             "/admin/host/status": (("GET",), self._status),
+            "/admin/functions": (("GET",), self._list_functions),
             "/admin/devstack/faults": (("GET", "POST", "DELETE"), self._faults),
             "/admin/devstack/invocations": (("GET",), self._invocations),
         }
@@ -47,7 +58,7 @@ class AdminRoutes:
         if lower_path in self._routes:
             return self._routes[lower_path]
         if lower_path.startswith(FUNCTIONS_PREFIX):
-            return ("POST",), self._invoke
+            return ("GET", "POST"), self._function
         return None
 
     async def drain(self) -> None:
@@ -67,12 +78,38 @@ class AdminRoutes:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _invoke(self, request: Request) -> Response:
-        host = self._host
+    async def _function(self, request: Request) -> Response:
         name = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-        info = host.function(name)
+        info = self._host.function(name)
         if info is None:
             return text(404, f"no function named '{name}'")
+        if request.method == "GET":
+            return JSONResponse(self._metadata(request, info))
+        return await self._invoke(request, info)
+
+    async def _list_functions(self, request: Request) -> Response:
+        infos = sorted(self._host.functions.values(), key=lambda info: info.name)
+        return JSONResponse([self._metadata(request, info) for info in infos])
+
+    def _metadata(self, request: Request, info: FunctionInfo) -> dict[str, Any]:
+        """The fields of Azure's ``FunctionMetadataResponse`` a script relies on."""
+        base = str(request.base_url).rstrip("/")
+        metadata: dict[str, Any] = {
+            "name": info.name,
+            "href": f"{base}/admin/functions/{info.name}",
+            "config": {"bindings": list(info.bindings)},
+            "language": "python",
+            "isDisabled": False,
+            "isDirect": False,
+            "isProxy": False,
+        }
+        if info.http is not None:
+            prefix = f"{self._host.route_prefix}/" if self._host.route_prefix else ""
+            metadata["invoke_url_template"] = f"{base}/{prefix}{info.http.route.template}"
+        return metadata
+
+    async def _invoke(self, request: Request, info: FunctionInfo) -> Response:
+        host = self._host
         if info.trigger_type == HTTP_TRIGGER:
             return text(400, f"'{info.name}' is an HTTP function: call its route instead")
         try:
@@ -100,7 +137,23 @@ class AdminRoutes:
         await invoke_event(self._host.invoker, info, event)
 
     async def _status(self, request: Request) -> Response:
-        return JSONResponse({"state": "Running", "functions": sorted(self._host.functions)})
+        computer = socket.gethostname()
+        # Azure's host id is the site name, lower case, at most 32 characters; locally a stable
+        # one per machine and script root (the setting overrides it, as in Azure).
+        default_id = hashlib.sha256(f"{computer}|{self._host.script_root}".encode()).hexdigest()
+        host_id = os.environ.get(HOST_ID_SETTING) or default_id
+        return JSONResponse(
+            {
+                "id": host_id.lower()[:32],
+                "state": "Running",
+                "version": HOST_VERSION,
+                "versionDetails": f"{HOST_VERSION} (devstack local host)",
+                "instanceId": os.environ.get("WEBSITE_INSTANCE_ID") or self._host.instance_id,
+                "computerName": computer,
+                "processUptime": int((time.monotonic() - PROCESS_STARTED) * 1000),
+                "functionAppContentEditingState": "Unknown",
+            }
+        )
 
     async def _invocations(self, request: Request) -> Response:
         invoker = self._host.invoker

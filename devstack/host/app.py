@@ -2,7 +2,8 @@
 
 Endpoints (paths are case-insensitive, like the real host):
 
-- ``/api/{route}``: HTTP triggers (``devstack.host.http_triggers``).
+- ``/api/{route}``: HTTP triggers (``devstack.host.http_triggers``); ``api`` is host.json's
+  ``extensions.http.routePrefix`` (``devstack.host.host_json``).
 - ``POST /runtime/webhooks/eventgrid?functionName=NAME``: Event Grid triggers
   (``devstack.host.eventgrid_webhook``).
 - ``/admin/...`` with the master key: invoke a non-HTTP function, host status, devstack faults
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from types import MappingProxyType, ModuleType
@@ -26,11 +28,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from devstack.host import log_levels
 from devstack.host.admin import AdminRoutes
 from devstack.host.auth import AuthLevel, HostKeys, KeyConfigError
+from devstack.host.bindings import timer_datum
 from devstack.host.errors import HostStartError
 from devstack.host.eventgrid_webhook import EVENTGRID_WEBHOOK, EventGridWebhook
 from devstack.host.faults import FaultInjector
+from devstack.host.host_json import HostJson, load_host_json
 from devstack.host.http_triggers import HttpTriggers
 from devstack.host.indexing import FunctionInfo, find_app, import_app_module, index_app
 from devstack.host.invoker import Invoker, Outcome, thread_count
@@ -39,7 +44,6 @@ from devstack.host.web import Handler, authorized, empty, text
 
 log = logging.getLogger("devstack.host")
 
-ROUTE_PREFIX = "api"
 _NO_SETTINGS: Mapping[str, str] = MappingProxyType({})
 
 
@@ -81,20 +85,29 @@ class FunctionsHost:
         functions: Mapping[str, FunctionInfo],
         keys: HostKeys,
         threads: int,
+        host_json: HostJson | None = None,
     ) -> None:
         self.script_root = script_root
         self.module = module
         self.functions: Mapping[str, FunctionInfo] = MappingProxyType(dict(functions))
         self.keys = keys
+        self.host_json = host_json or HostJson()
+        self.route_prefix = self.host_json.route_prefix
+        self.instance_id = uuid.uuid4().hex
         self.faults = FaultInjector()
-        self.invoker = Invoker(threads=threads, function_directory=str(script_root))
+        self.invoker = Invoker(
+            threads=threads,
+            function_directory=str(script_root),
+            timeout=self.host_json.function_timeout,
+        )
         self._by_lower = {name.lower(): info for name, info in self.functions.items()}
         self.timers = TimerScheduler(
             [info for info in self.functions.values() if info.timer is not None],
             self._run_timer,
         )
         self.http_triggers = HttpTriggers(self.functions.values(), self.invoker, self.keys)
-        self.eventgrid = EventGridWebhook(self.function, self.invoker, self.faults)
+        # The extension finds the function case-sensitively (unlike the host's own routes).
+        self.eventgrid = EventGridWebhook(self.functions.get, self.invoker, self.faults)
         self.admin = AdminRoutes(self)
         self.asgi = Starlette(
             routes=[Route("/{path:anypath}", _Endpoint(self._dispatch))],
@@ -120,6 +133,7 @@ class FunctionsHost:
         except KeyConfigError as exc:
             raise HostStartError(str(exc)) from None
         root = Path(script_root).resolve()
+        host_json = load_host_json(root)
         os.environ.update(settings)
         threads = thread_count(os.environ)
         loaded = import_app_module(root, module)
@@ -130,15 +144,24 @@ class FunctionsHost:
             functions=functions,
             keys=keys,
             threads=threads,
+            host_json=host_json,
         )
+        host_json.report(log)
+        log_levels.install(host_json.log_levels)
         for info in functions.values():
             log.info("Found function %s: %s", info.name, host.describe(info))
         return host
 
+    @property
+    def function_key(self) -> str | None:
+        """The function key (None: keys are not checked)."""
+        return self.keys.function_key
+
     def describe(self, info: FunctionInfo) -> str:
         if info.http is not None:
             methods = ",".join(sorted(info.http.methods)) if info.http.methods else "*"
-            return f"[{methods}] /{ROUTE_PREFIX}/{info.http.route.template}"
+            prefix = f"/{self.route_prefix}" if self.route_prefix else ""
+            return f"[{methods}] {prefix}/{info.http.route.template}"
         if info.timer is not None:
             return f"timerTrigger '{info.timer.schedule.expression}'"
         return f"{info.trigger_type} {EVENTGRID_WEBHOOK}?functionName={info.name}"
@@ -160,7 +183,7 @@ class FunctionsHost:
             self.invoker.shutdown()
 
     async def _run_timer(self, info: FunctionInfo, request: func.TimerRequest) -> Outcome:
-        return await self.invoker.invoke(info, lambda: request)
+        return await self.invoker.invoke(info, lambda: timer_datum(request))
 
     # -- dispatch ----------------------------------------------------------------------------
 
@@ -169,9 +192,7 @@ class FunctionsHost:
         # tabs and line breaks, and a route value such as ``%0A`` must reach the app as it is.
         path: str = request.scope["path"]
         lower = path.lower().rstrip("/") or "/"
-        if lower == f"/{ROUTE_PREFIX}" or lower.startswith(f"/{ROUTE_PREFIX}/"):
-            return await self.http_triggers.handle(request, path[len(ROUTE_PREFIX) + 1 :])
-        if lower == EVENTGRID_WEBHOOK:
+        if lower == EVENTGRID_WEBHOOK or lower.startswith(f"{EVENTGRID_WEBHOOK}/"):
             return await self.eventgrid.handle(request)
         if lower == "/admin/host/ping":
             return empty(200)
@@ -183,6 +204,13 @@ class FunctionsHost:
             if not authorized(request, AuthLevel.ADMIN, self.keys):
                 return empty(401)
             return await handler(request)
+        prefix = f"/{self.route_prefix.lower()}" if self.route_prefix else ""
+        if not prefix:
+            response = await self.http_triggers.handle(request, path)
+            if response.status_code != 404 or lower != "/":
+                return response
+        elif lower == prefix or lower.startswith(f"{prefix}/"):
+            return await self.http_triggers.handle(request, path[len(prefix) :])
         if lower == "/":
             return text(200, "The devstack Functions host is running.")
         return empty(404)

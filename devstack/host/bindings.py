@@ -5,6 +5,11 @@ registered for the binding (``azure.functions.http.HttpRequestConverter``,
 ``azure.functions.eventgrid.EventGridEventInConverter``,
 ``azure.functions.timer.TimerRequestConverter``); results go back through
 ``HttpResponseConverter``. Doing the same here means functions get exactly the real types.
+
+What the host sends is built here as a ``meta.Datum`` (``http_datum``, ``event_datum``,
+``timer_datum``) and decoded with the binding the worker chose at load time
+(``decode_trigger``): the library's converter, or the worker's ``generic`` binding for a
+``str``/``bytes``-annotated trigger (``devstack.host.signature``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from http.cookies import SimpleCookie
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import azure.functions as func
 from azure.functions import meta
@@ -37,7 +42,23 @@ def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return joined
 
 
-def build_http_request(
+GENERIC_BINDING = "generic"
+
+
+def decode_trigger(binding_type: str, datum: meta.Datum) -> Any:
+    """The trigger argument, as the worker's ``bindings.meta.from_incoming_proto`` decodes it."""
+    if binding_type == GENERIC_BINDING:
+        # azure_functions_worker/bindings/generic.py: GenericBinding.decode
+        if datum.type in ("string", "bytes", "json", None):
+            return datum.value
+        raise ValueError(
+            f'unexpected type of data received for the "generic" binding : {datum.type!r}'
+        )
+    converter: Any = meta.get_binding_registry().get(binding_type)  # type: ignore[no-untyped-call]
+    return converter.decode(datum, trigger_metadata={})
+
+
+def http_datum(
     *,
     method: str,
     url: str,
@@ -45,8 +66,8 @@ def build_http_request(
     query: Iterable[tuple[str, str]],
     route_params: Mapping[str, str],
     body: bytes,
-) -> func.HttpRequest:
-    """A ``func.HttpRequest`` built through ``HttpRequestConverter`` like the worker does.
+) -> meta.Datum:
+    """An HTTP request as the host sends it to the worker.
 
     The worker declares the ``RawHttpBodyBytes`` capability, so the body arrives as bytes.
     """
@@ -54,7 +75,7 @@ def build_http_request(
     def strings(values: Mapping[str, str]) -> dict[str, meta.Datum]:
         return {name: meta.Datum(value, "string") for name, value in values.items()}
 
-    datum = meta.Datum(
+    return meta.Datum(
         {
             "method": meta.Datum(method.upper(), "string"),
             "url": meta.Datum(url, "string"),
@@ -64,6 +85,26 @@ def build_http_request(
             "body": meta.Datum(body, "bytes"),
         },
         "http",
+    )
+
+
+def build_http_request(
+    *,
+    method: str,
+    url: str,
+    headers: Iterable[tuple[str, str]],
+    query: Iterable[tuple[str, str]],
+    route_params: Mapping[str, str],
+    body: bytes,
+) -> func.HttpRequest:
+    """A ``func.HttpRequest`` built through ``HttpRequestConverter`` like the worker does."""
+    datum = http_datum(
+        method=method,
+        url=url,
+        headers=headers,
+        query=query,
+        route_params=route_params,
+        body=body,
     )
     request: func.HttpRequest = HttpRequestConverter.decode(datum, trigger_metadata={})
     return request
@@ -88,20 +129,32 @@ def _cookie_headers(cookies: Iterable[SimpleCookie]) -> list[tuple[str, str]]:
     ]
 
 
+class _NoHttpOutput:
+    """A ``func.Out`` http parameter the function never set."""
+
+
+NO_HTTP_OUTPUT: Final = _NoHttpOutput()
+
+
 def map_http_result(value: object) -> HttpResult:
     """The HTTP response for what a function returned (or set on its ``func.Out``).
 
     ``func.HttpResponse`` and ``str`` go through ``HttpResponseConverter`` (a str becomes a 200
-    ``text/plain; charset=utf-8``); ``None`` is 204 (unverified against the real host). Any
-    other type raises ``TypeError``, which the host reports as a failed invocation (500).
+    ``text/plain; charset=utf-8``). Anything else, ``None`` included, is what the worker cannot
+    encode: ``TypeError`` with its message (``azure_functions_worker/bindings/meta.py``,
+    ``get_datum``), a failed invocation (500). An unset ``func.Out`` (``NO_HTTP_OUTPUT``; the
+    worker sends no output then) answers 204 (unverified against the real host).
     """
-    if value is None:
+    if value is NO_HTTP_OUTPUT:
         return HttpResult(204, (), b"")
-    if not isinstance(value, (func.HttpResponse, str)):
+    try:
+        datum = HttpResponseConverter.encode(value, expected_type=None)
+    except NotImplementedError:
         raise TypeError(
-            f"an HTTP function must return func.HttpResponse or str, not {type(value).__name__}"
-        )
-    datum = HttpResponseConverter.encode(value, expected_type=None)
+            "unable to encode outgoing TypedData: "
+            f'unsupported type "{HttpResponseConverter}" for '
+            f'Python type "{type(value).__name__}"'
+        ) from None
     if datum.type == "string":
         body = str(datum.value).encode("utf-8")
         return HttpResult(200, (("content-type", "text/plain; charset=utf-8"),), body)
@@ -117,13 +170,28 @@ def map_http_result(value: object) -> HttpResult:
     return HttpResult(int(parts["status_code"].value), tuple(headers), body)
 
 
+def event_datum(event: Any) -> meta.Datum:
+    """One Event Grid element as the host sends it: its JSON."""
+    return meta.Datum(json.dumps(event), "json")
+
+
 def decode_event(event: Mapping[str, Any]) -> func.EventGridEvent | func.CloudEvent:
     """One Event Grid element as the worker decodes it: ``specversion`` means a CloudEvent."""
-    datum = meta.Datum(json.dumps(event), "json")
     decoded: func.EventGridEvent | func.CloudEvent = EventGridEventInConverter.decode(
-        datum, trigger_metadata={}
+        event_datum(event), trigger_metadata={}
     )
     return decoded
+
+
+def timer_datum(request: func.TimerRequest) -> meta.Datum:
+    """The timer information the host sends (what ``build_timer_request`` decoded)."""
+    info = {
+        # The library's TimerRequest has both; its abstract base declares neither.
+        "Schedule": getattr(request, "schedule", {}),
+        "ScheduleStatus": getattr(request, "schedule_status", {}),
+        "IsPastDue": request.past_due,
+    }
+    return meta.Datum(json.dumps(info), "json")
 
 
 def _iso(moment: datetime | None) -> str | None:

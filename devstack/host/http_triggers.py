@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import azure.functions as func
+from azure.functions import meta
 from starlette.requests import Request
 from starlette.responses import Response
 
 from devstack.host.auth import HostKeys
-from devstack.host.bindings import HttpResult, build_http_request, map_http_result
+from devstack.host.bindings import HttpResult, http_datum, map_http_result
 from devstack.host.indexing import FunctionInfo
 from devstack.host.invoker import Invoker
 from devstack.host.routing import RouteTemplate, best_match
@@ -48,8 +48,8 @@ class HttpTriggers:
             return empty(401)
         body = await request.body()
 
-        def make_request() -> func.HttpRequest:
-            return build_http_request(
+        def make_request() -> meta.Datum:
+            return http_datum(
                 method=method,
                 url=str(request.url),
                 headers=request.headers.items(),

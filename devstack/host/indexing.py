@@ -14,7 +14,6 @@ import inspect
 import json
 import sys
 import traceback
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,20 +21,18 @@ from types import ModuleType
 from typing import Any
 
 import azure.functions as func
-from azure.functions import meta
 
 from devstack.host.auth import AuthLevel
 from devstack.host.errors import HostStartError
 from devstack.host.routing import RouteTemplate
 from devstack.host.schedule import Schedule, parse_schedule
+from devstack.host.signature import check_signature
 
 HTTP_TRIGGER = "httpTrigger"
 EVENT_GRID_TRIGGER = "eventGridTrigger"
 TIMER_TRIGGER = "timerTrigger"
 SUPPORTED_TRIGGERS = (HTTP_TRIGGER, EVENT_GRID_TRIGGER, TIMER_TRIGGER)
 HTTP_OUTPUT = "http"
-RETURN = "$return"
-CONTEXT_PARAM = "context"
 
 
 @dataclass(frozen=True)
@@ -61,6 +58,7 @@ class FunctionInfo:
     name: str
     trigger_type: str
     trigger_param: str
+    trigger_binding: str  # what the worker decodes the trigger with: its type, or "generic"
     bindings: tuple[dict[str, Any], ...]
     function: Callable[..., Any]
     is_async: bool
@@ -167,16 +165,17 @@ def describe(function: func.Function) -> FunctionInfo:
         )
 
     user_function = function.get_user_function()
-    context_param = _check_parameters(name, user_function, bindings)
-    _check_annotations(name, user_function, trigger, http_output)
+    signature = check_signature(name, user_function, bindings)
+    trigger_param = str(trigger["name"])
     info = FunctionInfo(
         name=name,
         trigger_type=trigger_type,
-        trigger_param=str(trigger["name"]),
+        trigger_param=trigger_param,
+        trigger_binding=signature.binding_types[trigger_param],
         bindings=bindings,
         function=user_function,
         is_async=inspect.iscoroutinefunction(user_function),
-        context_param=context_param,
+        context_param=signature.context_param,
         http_output=http_output,
     )
     try:
@@ -187,84 +186,6 @@ def describe(function: func.Function) -> FunctionInfo:
     except (HostStartError, ValueError) as exc:
         raise HostStartError(f"function {name!r}: {exc}") from exc
     return info
-
-
-def _check_parameters(
-    name: str, function: Callable[..., Any], bindings: tuple[dict[str, Any], ...]
-) -> str | None:
-    """The worker's check: Python parameters and binding names must agree (plus ``context``)."""
-    params = set(inspect.signature(function).parameters)
-    declared = {str(b["name"]) for b in bindings if b.get("name") != RETURN}
-    context = CONTEXT_PARAM if CONTEXT_PARAM in params and CONTEXT_PARAM not in declared else None
-    in_python = params - declared - ({context} if context else set())
-    in_bindings = declared - params
-    if in_python:
-        raise HostStartError(
-            f"cannot load function {name!r}: parameters declared in Python but not in its "
-            f"bindings: {sorted(in_python)}"
-        )
-    if in_bindings:
-        raise HostStartError(
-            f"cannot load function {name!r}: bindings with no Python parameter: "
-            f"{sorted(in_bindings)}"
-        )
-    return context
-
-
-def _check_annotations(
-    name: str, function: Callable[..., Any], trigger: dict[str, Any], http_output: str | None
-) -> None:
-    """The worker's check that annotations fit the bindings' converters (it refuses to load)."""
-    try:
-        hints = typing.get_type_hints(function)
-    except Exception as exc:
-        raise HostStartError(f"cannot load function {name!r}: bad annotations: {exc}") from exc
-    registry = meta.get_binding_registry()  # type: ignore[no-untyped-call]
-    trigger_type = str(trigger["type"])
-    expected = hints.get(str(trigger["name"]))
-    converter = registry.get(trigger_type)
-    if (
-        expected is not None
-        and converter is not None
-        and not _fits(lambda: converter.check_input_type_annotation(expected))
-    ):
-        raise HostStartError(
-            f"cannot load function {name!r}: the annotation {expected!r} of "
-            f"{trigger['name']!r} does not match its binding {trigger_type!r}"
-        )
-    if http_output is None:
-        return
-    out_converter = registry.get(HTTP_OUTPUT)
-    if http_output == RETURN:
-        returned = hints.get("return")
-        if returned is None or returned is type(None):
-            return
-        if not _fits(lambda: out_converter.check_output_type_annotation(returned)):
-            raise HostStartError(
-                f"cannot load function {name!r}: return annotation {returned!r} does not "
-                "match the http output binding (use func.HttpResponse or str)"
-            )
-        return
-    annotation = hints.get(http_output)
-    if annotation is None:
-        return
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is not func.Out or not args:
-        raise HostStartError(
-            f"cannot load function {name!r}: output parameter {http_output!r} must be "
-            "annotated func.Out[func.HttpResponse]"
-        )
-    if not _fits(lambda: out_converter.check_output_type_annotation(args[0])):
-        raise HostStartError(
-            f"cannot load function {name!r}: {annotation!r} does not match the http output binding"
-        )
-
-
-def _fits(check: Callable[[], object]) -> bool:
-    try:
-        return bool(check())
-    except TypeError:  # issubclass() on a non-class annotation (a Union, a string, ...)
-        return False
 
 
 def _with_http(info: FunctionInfo, trigger: dict[str, Any]) -> FunctionInfo:

@@ -2,7 +2,9 @@
 
 Sync functions run in a thread pool sized by ``PYTHON_THREADPOOL_THREAD_COUNT`` (default
 ``min(32, cpu + 4)``, the ``ThreadPoolExecutor`` default the worker uses); ``async def``
-functions run on the event loop.
+functions run on the event loop. An invocation that outlasts host.json's ``functionTimeout``
+fails with the host's message (a sync function's thread cannot be stopped and runs on; Azure
+restarts the worker process instead).
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from devstack.host.bindings import Context, Out
+from devstack.host.bindings import NO_HTTP_OUTPUT, Context, Out, decode_trigger
 from devstack.host.errors import HostStartError
-from devstack.host.indexing import RETURN, FunctionInfo
+from devstack.host.indexing import FunctionInfo
+from devstack.host.log_levels import CURRENT_FUNCTION, function_category
+from devstack.host.signature import RETURN
 
 log = logging.getLogger("devstack.host")
 
@@ -36,6 +41,20 @@ def thread_count(environ: Mapping[str, str]) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise HostStartError(f"{THREADPOOL_SETTING} must be a positive integer, got {raw!r}")
     return int(raw)
+
+
+class FunctionTimeoutError(Exception):
+    """The invocation ran past host.json's ``functionTimeout``."""
+
+
+def format_timespan(span: timedelta) -> str:
+    """``timedelta`` as .NET prints a ``TimeSpan``: ``00:05:00``, ``1.00:00:00``."""
+    total = int(span.total_seconds())
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    clock = f"{hours:02d}:{minutes:02d}:{seconds:02d}"
+    return f"{days}.{clock}" if days else clock
 
 
 @dataclass(frozen=True)
@@ -70,9 +89,12 @@ class Counts:
 class Invoker:
     """Invokes indexed functions, counts outcomes and logs one line per invocation."""
 
-    def __init__(self, *, threads: int, function_directory: str) -> None:
+    def __init__(
+        self, *, threads: int, function_directory: str, timeout: timedelta | None = None
+    ) -> None:
         self.threads = threads
         self.function_directory = function_directory
+        self.timeout = timeout  # host.json functionTimeout; None: unbounded
         self._executor: ThreadPoolExecutor | None = None
         self.counts: dict[str, Counts] = {}
 
@@ -100,32 +122,58 @@ class Invoker:
     ) -> Outcome:
         """Invoke ``info`` with the trigger value ``make_input()`` builds.
 
-        Building the input and converting the result (``convert_result``) count as part of
-        the invocation: a payload or a return value the converters reject is a failed
-        invocation, as in the worker.
+        ``make_input()`` builds what the host sends (a ``meta.Datum``); it is decoded with the
+        binding the worker chose (``FunctionInfo.trigger_binding``). Building and decoding the
+        input and converting the result (``convert_result``) count as part of the invocation: a
+        payload or a return value the converters reject is a failed invocation, as in the
+        worker. So is a non-None return value without a ``$return`` binding (Event Grid and
+        timer functions): the worker fails it (``azure_functions_worker/dispatcher.py``).
         """
         invocation_id = str(uuid.uuid4())
         started = time.perf_counter()
         value: Any = None
         error: BaseException | None = None
+        running = CURRENT_FUNCTION.set(info.name)  # files the function's own logs under it
         try:
             kwargs, http_out = self._arguments(info, make_input, invocation_id, trace_parent)
-            if info.is_async:
-                value = await info.function(**kwargs)
-            else:
-                loop = asyncio.get_running_loop()
-                call = functools.partial(contextvars.copy_context().run, info.function, **kwargs)
-                value = await loop.run_in_executor(self.executor, call)
+            value = await self._call(info, kwargs, invocation_id)
+            if value is not None and info.http_output != RETURN:
+                # The worker's message, missing space included.
+                raise RuntimeError(
+                    f"function {info.name!r} without a $return bindingreturned a non-None value"
+                )
             if http_out is not None:
                 value = http_out.get()
+                if value is None:
+                    value = NO_HTTP_OUTPUT
             if convert_result is not None:
                 value = convert_result(value)
         except Exception as exc:
             error = exc
+        finally:
+            CURRENT_FUNCTION.reset(running)
         duration_ms = (time.perf_counter() - started) * 1000
         outcome = Outcome(info.name, invocation_id, duration_ms, value, error)
         self._record(outcome)
         return outcome
+
+    async def _call(self, info: FunctionInfo, kwargs: dict[str, Any], invocation_id: str) -> Any:
+        if info.is_async:
+            running: Any = info.function(**kwargs)
+        else:
+            loop = asyncio.get_running_loop()
+            call = functools.partial(contextvars.copy_context().run, info.function, **kwargs)
+            running = loop.run_in_executor(self.executor, call)
+        if self.timeout is None:
+            return await running
+        try:
+            return await asyncio.wait_for(running, self.timeout.total_seconds())
+        except TimeoutError:
+            # The WebJobs SDK's FunctionTimeoutException message.
+            raise FunctionTimeoutError(
+                f"Timeout value of {format_timespan(self.timeout)} exceeded by function "
+                f"'Functions.{info.name}' (Id: '{invocation_id}'). Initiating cancellation."
+            ) from None
 
     def _arguments(
         self,
@@ -134,7 +182,9 @@ class Invoker:
         invocation_id: str,
         trace_parent: str,
     ) -> tuple[dict[str, Any], Out[Any] | None]:
-        kwargs: dict[str, Any] = {info.trigger_param: make_input()}
+        kwargs: dict[str, Any] = {
+            info.trigger_param: decode_trigger(info.trigger_binding, make_input())
+        }
         if info.context_param is not None:
             kwargs[info.context_param] = Context(
                 invocation_id=invocation_id,
@@ -150,6 +200,7 @@ class Invoker:
 
     def _record(self, outcome: Outcome) -> None:
         counts = self.count(outcome.function_name)
+        category = {"category": function_category(outcome.function_name)}
         if outcome.succeeded:
             counts.succeeded += 1
             log.info(
@@ -157,6 +208,7 @@ class Invoker:
                 outcome.function_name,
                 outcome.invocation_id,
                 outcome.duration_ms,
+                extra=category,
             )
         else:
             counts.failed += 1
@@ -167,4 +219,5 @@ class Invoker:
                 outcome.invocation_id,
                 outcome.duration_ms,
                 exc_info=(type(error), error, error.__traceback__) if error else None,
+                extra=category,
             )

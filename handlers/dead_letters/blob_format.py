@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -59,9 +60,22 @@ def dead_letter_name(subscription: str, when: datetime, blob_id: uuid.UUID | Non
     )
 
 
+# Microsoft Learn ("Set dead-letter location and retry policy"): MY-BLOB-SUBSCRIPTION/2019/8/8/5/
+# {guid}.json. Matched at the end of the name, so a prefix before the subscription (a topic or a
+# folder some tool adds) does not hide it; the subscription is the segment before the date.
+_AZURE_NAME = re.compile(
+    r"(?:^|/)(?P<subscription>[A-Za-z0-9-]{3,64})"
+    r"/\d{4}/(?:[1-9]|1[0-2])/(?:[1-9]|[12]\d|3[01])/(?:1?\d|2[0-3])"
+    r"/[0-9A-Fa-f]{8}-(?:[0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}\.json$"
+)
+
+
 def folder_of(name: str) -> str:
-    """The blob's first path segment: the subscription name, upper-cased by Event Grid."""
-    return name.split("/", 1)[0]
+    """The subscription folder of a blob named as Event Grid names dead letters (the segment
+    before ``yyyy/M/d/H/guid.json``, upper-cased by Event Grid); for any other name, its first
+    path segment."""
+    match = _AZURE_NAME.search(name)
+    return match["subscription"] if match else name.split("/", 1)[0]
 
 
 def iso(when: datetime) -> str:

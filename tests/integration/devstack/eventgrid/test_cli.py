@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from devstack.azurite import PROJECT_ROOT, free_port
-from tests.integration.devstack.eventgrid.support import KEY
+from tests.integration.devstack.eventgrid.support import KEY, Subscriber, config, unique
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +102,63 @@ def test_an_unusable_journal_is_a_one_line_error(tmp_path: Path) -> None:
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: ")
     assert "journal.sqlite is not a usable Event Grid journal" in line
+
+
+def run_until_dead_lettered(
+    tmp_path: Path, storage: str, subscriber: Subscriber, *extra: str
+) -> str:
+    """Run the CLI until one event is dead-lettered (a 400); its stderr."""
+    name = unique("sdklog")
+    subscriber.answer(name, 400)
+    path = tmp_path / f"{name}.json"
+    document = config(
+        storage,
+        [
+            {
+                "name": name,
+                "endpoint": subscriber.endpoint(name),
+                "deadLetter": {"container": "deadletter"},
+            }
+        ],
+    ).model_dump(by_alias=True, exclude_none=True)
+    path.write_text(json.dumps(document))
+    port = free_port()
+    log = tmp_path / f"{name}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack.eventgrid", "--config", str(path),
+             "--port", str(port), *extra],
+            cwd=PROJECT_ROOT, stdout=sink, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while "DEAD-LETTERED" not in log.read_text(errors="replace"):
+                assert process.poll() is None, log.read_text(errors="replace")
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                with contextlib.suppress(httpx.TransportError):
+                    httpx.post(
+                        f"{url}/api/events",
+                        content=cloud_event_body(),
+                        headers={"aeg-sas-key": KEY, "content-type": "application/json"},
+                        trust_env=False,
+                    )
+                time.sleep(0.5)
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+    return log.read_text(errors="replace")
+
+
+def cloud_event_body() -> bytes:
+    event = {"id": "e1", "source": "/t", "specversion": "1.0", "type": "T", "data": {}}
+    return json.dumps([event]).encode()
+
+
+def test_the_sdks_http_logging_is_quiet_unless_verbose(
+    tmp_path: Path, storage_connection_string: str, subscriber: Subscriber
+) -> None:
+    quiet = run_until_dead_lettered(tmp_path, storage_connection_string, subscriber)
+    assert "azure.core.pipeline.policies.http_logging_policy" not in quiet
+    verbose = run_until_dead_lettered(tmp_path, storage_connection_string, subscriber, "--verbose")
+    assert "azure.core.pipeline.policies.http_logging_policy" in verbose

@@ -179,6 +179,51 @@ def test_a_400_is_dead_lettered_at_once_with_event_grid_fields(
     assert {"publishTime", "lastDeliveryAttemptTime"} <= set(dead)
 
 
+def test_the_endpoint_type_chooses_which_failures_are_retried(
+    storage_connection_string: str, subscriber: Subscriber
+) -> None:
+    # A 401 is final for a WebHook but retried for an AzureFunction destination (which is what
+    # infra deploys); a 403 is final for both.
+    webhook, function, forbidden = unique("hook"), unique("func"), unique("forb")
+    subscriber.answer(webhook, 401)
+    subscriber.answer(function, 401)
+    subscriber.answer(forbidden, 403)
+
+    def subscription(name: str, **extra: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "endpoint": subscriber.endpoint(name),
+            "retryPolicy": {"maxDeliveryAttempts": 3},
+            "deadLetter": {"container": "deadletter"},
+            **extra,
+        }
+
+    cfg = config(
+        storage_connection_string,
+        [
+            subscription(webhook),
+            subscription(function, endpointType="AzureFunction"),
+            subscription(forbidden, endpointType="AzureFunction"),
+        ],
+        retryDelaysSeconds=[0.1],
+    )
+    with running_emulator(cfg) as topic:
+        topic.post(cloud_events("Hotel.RoomAllocated"))
+        for name in (webhook, function, forbidden):
+            topic.wait_for(name, "deadLettered", 1)
+        retried = {name: topic.sub(name)["retried"] for name in (webhook, function, forbidden)}
+    assert retried == {webhook: 0, function: 2, forbidden: 0}
+    reasons = {
+        name: dead_letters(storage_connection_string, name)[0][1][0]["deadletterreason"]
+        for name in (webhook, function, forbidden)
+    }
+    assert reasons == {
+        webhook: "UndeliverableDueToClientError",
+        function: "MaxDeliveryAttemptsExceeded",
+        forbidden: "UndeliverableDueToClientError",
+    }
+
+
 def test_an_expired_time_to_live_dead_letters_at_the_next_scheduled_attempt(
     storage_connection_string: str, subscriber: Subscriber
 ) -> None:

@@ -81,13 +81,84 @@ def test_a_single_cloud_event_object_arrives_as_a_cloud_event_with_extensions(
     assert got["extensions"] == {"traceparent": event["traceparent"]}
 
 
-def test_the_webhook_path_is_case_insensitive(served: Served) -> None:
+def test_the_webhook_path_ignores_case_but_the_function_name_does_not(served: Served) -> None:
     event = grid_event()
     response = served.client.post(
-        WEBHOOK.upper(), params={"functionName": "RECORDER"}, json=[event], headers=NOTIFY
+        WEBHOOK.upper(), params={"functionName": "recorder"}, json=[event], headers=NOTIFY
     )
     assert response.status_code == 202
     assert len(received(served, event["id"])) == 1
+    # The extension keeps its listeners in a case-sensitive dictionary.
+    wrong_case = served.client.post(
+        WEBHOOK, params={"functionName": "RECORDER"}, json=[grid_event()], headers=NOTIFY
+    )
+    assert (wrong_case.status_code, wrong_case.text) == (404, "cannot find function: 'RECORDER'")
+
+
+def test_the_event_type_header_ignores_case(served: Served) -> None:
+    event = grid_event()
+    response = served.client.post(
+        WEBHOOK,
+        params={"functionName": "recorder"},
+        json=[event],
+        headers={"aeg-event-type": "notification"},
+    )
+    assert response.status_code == 202
+    assert len(received(served, event["id"])) == 1
+    validation = served.client.post(
+        WEBHOOK,
+        params={"functionName": "recorder"},
+        json=[grid_event(data={"validationCode": "c0de"})],
+        headers={"aeg-event-type": "SUBSCRIPTIONVALIDATION"},
+    )
+    assert validation.json() == {"validationResponse": "c0de"}
+
+
+def test_unsubscribe_is_accepted(served: Served) -> None:
+    response = served.client.post(
+        WEBHOOK, params={"functionName": "recorder"}, headers={"aeg-event-type": "Unsubscribe"}
+    )
+    assert (response.status_code, response.content) == (202, b"")
+
+
+@pytest.mark.parametrize("body", [b"{not json", b'"a string"', b"42"])
+def test_a_malformed_notification_is_500_so_event_grid_retries(served: Served, body: bytes) -> None:
+    # The extension throws parsing it; the host answers 500, which Event Grid retries (a 400
+    # would be dead-lettered at once).
+    response = served.client.post(
+        WEBHOOK, params={"functionName": "recorder"}, content=body, headers=NOTIFY
+    )
+    assert response.status_code == 500
+
+
+def test_an_element_that_is_not_an_event_fails_its_invocation(served: Served) -> None:
+    response = served.client.post(
+        WEBHOOK, params={"functionName": "recorder"}, json=[42], headers=NOTIFY
+    )
+    assert response.status_code == 500
+    assert response.text.startswith("Exception while executing function: Functions.recorder")
+
+
+def test_a_returned_value_without_a_return_binding_fails_the_invocation(served: Served) -> None:
+    response = served.client.post(
+        WEBHOOK, params={"functionName": "returns_a_value"}, json=[grid_event()], headers=NOTIFY
+    )
+    assert response.status_code == 500
+    assert (
+        "RuntimeError: function 'returns_a_value' without a $return bindingreturned a "
+        "non-None value" in response.text
+    )
+
+
+def test_a_str_annotated_trigger_gets_the_events_json(served: Served) -> None:
+    event = grid_event()
+    response = served.client.post(
+        WEBHOOK, params={"functionName": "raw_recorder"}, json=[event], headers=NOTIFY
+    )
+    assert response.status_code == 202
+    [got] = received(served, event["id"])
+    assert got["class"] == "str"
+    assert json.loads(got["raw"]) == event
 
 
 def test_a_failing_function_is_a_500_with_the_message(served: Served) -> None:
@@ -104,7 +175,9 @@ def test_unknown_or_non_event_grid_function_is_404(served: Served) -> None:
         response = served.client.post(
             WEBHOOK, params={"functionName": name}, json=[grid_event()], headers=NOTIFY
         )
-        assert response.status_code == 404
+        assert (response.status_code, response.text) == (404, f"cannot find function: '{name}'")
+        options = served.client.options(WEBHOOK, params={"functionName": name})
+        assert options.status_code == 404
 
 
 def test_missing_or_unknown_event_type_header_is_400(served: Served) -> None:
@@ -116,6 +189,9 @@ def test_missing_or_unknown_event_type_header_is_400(served: Served) -> None:
         headers={"aeg-event-type": "Whatever"},
     )
     assert (missing.status_code, other.status_code) == (400, 400)
+    assert (missing.content, other.content) == (b"", b"")
+    patch = served.client.patch(WEBHOOK, params={"functionName": "recorder"}, json=[])
+    assert patch.status_code == 405  # not among the verbs the host's webhook route accepts
 
 
 def test_subscription_validation_handshake(served: Served) -> None:
@@ -152,6 +228,30 @@ def test_cloud_events_validation_flavours(served: Served) -> None:
     )
     assert options.status_code == 200
     assert options.headers["webhook-allowed-origin"] == "eventgrid.azure.net"
+    assert "webhook-allowed-rate" not in options.headers
+    # Another Event Grid cloud is echoed; anything else (or nothing) gets the public cloud's.
+    for sent, allowed in [
+        ({"WebHook-Request-Origin": "eventgrid.azure.us"}, "eventgrid.azure.us"),
+        ({"WebHook-Request-Origin": "evil.example.com"}, "eventgrid.azure.net"),
+        ({}, "eventgrid.azure.net"),
+    ]:
+        answer = served.client.options(WEBHOOK, params={"functionName": "recorder"}, headers=sent)
+        assert (answer.status_code, answer.headers["webhook-allowed-origin"]) == (200, allowed)
+    # A CloudEvent handshake whose data is double-encoded (a JSON string), as Event Grid sends.
+    encoded = served.client.post(
+        WEBHOOK,
+        params={"functionName": "recorder"},
+        json=cloud_event(data=json.dumps({"validationCode": "twice"})),
+        headers={"aeg-event-type": "SubscriptionValidation"},
+    )
+    assert encoded.json() == {"validationResponse": "twice"}
+    no_code = served.client.post(
+        WEBHOOK,
+        params={"functionName": "recorder"},
+        json=[grid_event(data={})],
+        headers={"aeg-event-type": "SubscriptionValidation"},
+    )
+    assert no_code.status_code == 500
 
 
 def test_admin_invoke_delivers_the_input_as_an_event(served: Served) -> None:

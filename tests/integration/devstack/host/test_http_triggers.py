@@ -132,6 +132,26 @@ def test_an_exception_is_a_500_counted_and_logged_with_its_traceback(
     assert "kaboom" in caplog.text
 
 
+def test_returning_none_fails_the_invocation_as_the_worker_does(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The worker cannot encode None for the http $return binding: a failed invocation, 500.
+    with caplog.at_level(logging.INFO, logger="devstack.host"):
+        response = served.client.get("/api/returns-none")
+    assert (response.status_code, response.content) == (500, b"")
+    assert 'unable to encode outgoing TypedData: unsupported type "' in caplog.text
+    assert 'for Python type "NoneType"' in caplog.text
+
+
+def test_a_str_annotated_http_trigger_fails_as_the_generic_binding_does(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="devstack.host"):
+        response = served.client.get("/api/raw-http")
+    assert response.status_code == 500
+    assert "unexpected type of data received for the \"generic\" binding : 'http'" in caplog.text
+
+
 def test_each_invocation_logs_one_line(served: Served, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="devstack.host"):
         served.client.get("/api/optional/log-me")
@@ -155,6 +175,33 @@ def test_host_status_and_ping(served: Served) -> None:
     # /admin/* is the master key's alone: a function key is refused, as in Azure.
     assert served.client.get("/admin/host/status", headers=AUTH).status_code == 401
     status = served.client.get("/admin/host/status", headers=MASTER).json()
+    # Azure's HostStatus fields, so a script reading them works in both places.
     assert status["state"] == "Running"
-    assert {"hello", "recorder", "ticker"} <= set(status["functions"])
+    assert {
+        "id",
+        "state",
+        "version",
+        "versionDetails",
+        "instanceId",
+        "computerName",
+        "processUptime",
+        "functionAppContentEditingState",
+    } == set(status)
+    assert re.fullmatch(r"[0-9a-z-]{1,32}", status["id"])
+    assert re.fullmatch(r"4\.\d+\.\d+", status["version"])
+    assert isinstance(status["processUptime"], int)
+    assert status["processUptime"] > 0
+    assert "functions" not in status  # not in Azure's: list them with GET /admin/functions
+
+
+def test_admin_functions_lists_the_functions_metadata(served: Served) -> None:
+    listed = served.client.get("/admin/functions", headers=MASTER).json()
+    by_name = {entry["name"]: entry for entry in listed}
+    assert {"hello", "recorder", "ticker"} <= set(by_name)
+    assert by_name["hello"]["invoke_url_template"] == f"{served.url}/api/hello/{{name}}"
+    assert "invoke_url_template" not in by_name["recorder"]
+    assert by_name["recorder"]["config"]["bindings"][0]["type"] == "eventGridTrigger"
+    one = served.client.get("/admin/functions/hello", headers=MASTER)
+    assert one.json() == by_name["hello"]
+    assert served.client.get("/admin/functions", headers=AUTH).status_code == 401
     assert served.client.get("/admin/host/ping").status_code == 200

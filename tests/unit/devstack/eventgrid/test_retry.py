@@ -10,6 +10,7 @@ from devstack.eventgrid.config import REAL_RETRY_DELAYS_SECONDS
 from devstack.eventgrid.retry import (
     JITTER,
     DeadLetterReason,
+    EndpointType,
     Outcome,
     base_delay,
     is_retried,
@@ -50,13 +51,25 @@ def test_delays_are_actually_randomized() -> None:
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 413])
-def test_client_errors_are_not_retried(status: int) -> None:
+def test_client_errors_are_not_retried_for_a_webhook(status: int) -> None:
     assert not is_retried(status)
+    assert not is_retried(status, EndpointType.WEB_HOOK)
 
 
+@pytest.mark.parametrize("status", [400, 403, 413])
+def test_client_errors_are_not_retried_for_an_azure_function(status: int) -> None:
+    assert not is_retried(status, EndpointType.AZURE_FUNCTION)
+
+
+def test_an_azure_function_destination_retries_a_401() -> None:
+    # Microsoft Learn lists 401 for webhooks only; Azure resources retry it.
+    assert is_retried(401, EndpointType.AZURE_FUNCTION)
+
+
+@pytest.mark.parametrize("endpoint_type", list(EndpointType))
 @pytest.mark.parametrize("status", [None, 404, 408, 429, 500, 502, 503])
-def test_other_failures_are_retried(status: int | None) -> None:
-    assert is_retried(status)
+def test_other_failures_are_retried(status: int | None, endpoint_type: EndpointType) -> None:
+    assert is_retried(status, endpoint_type)
 
 
 @pytest.mark.parametrize(

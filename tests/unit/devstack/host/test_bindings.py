@@ -8,6 +8,7 @@ from azure.functions.http import HttpRequest as WorkerHttpRequest
 from azure.functions.timer import TimerRequest as WorkerTimerRequest
 
 from devstack.host.bindings import (
+    NO_HTTP_OUTPUT,
     build_http_request,
     build_timer_request,
     decode_event,
@@ -86,14 +87,19 @@ def test_cookies_become_separate_set_cookie_headers() -> None:
     assert cookies == ["a=1; HttpOnly; Path=/", "b=2"]
 
 
-def test_a_string_return_is_plain_text_and_none_is_no_content() -> None:
+def test_a_string_return_is_plain_text_and_an_unset_out_is_no_content() -> None:
     text = map_http_result("hello")
     assert (text.status, text.body, text.header("content-type")) == (
         200,
         b"hello",
         "text/plain; charset=utf-8",
     )
-    assert map_http_result(None).status == 204
+    assert map_http_result(NO_HTTP_OUTPUT).status == 204
+
+
+def test_returning_none_is_what_the_worker_cannot_encode() -> None:
+    with pytest.raises(TypeError, match=r'unable to encode outgoing TypedData: .*"NoneType"'):
+        map_http_result(None)
 
 
 def test_other_return_types_are_an_error() -> None:

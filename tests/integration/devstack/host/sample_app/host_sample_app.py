@@ -150,3 +150,24 @@ def ticker(timer: func.TimerRequest) -> None:
 @app.timer_trigger(schedule="0 0 0 1 1 *", arg_name="timer", run_on_startup=True)
 def on_startup(timer: func.TimerRequest) -> None:
     STARTUPS.append({"past_due": timer.past_due})
+
+
+@app.route(route="returns-none", auth_level=func.AuthLevel.ANONYMOUS)
+def returns_none(req: func.HttpRequest):  # type: ignore[no-untyped-def]  # `-> None` won't load
+    return None
+
+
+@app.event_grid_trigger(arg_name="event")
+def returns_a_value(event: func.EventGridEvent) -> str:
+    return "handled"  # no $return binding: the worker fails the invocation
+
+
+@app.event_grid_trigger(arg_name="event")
+def raw_recorder(event: str) -> None:
+    # A str annotation binds as the worker's generic binding: the event's JSON text.
+    RECEIVED.append({"class": type(event).__name__, "id": json.loads(event)["id"], "raw": event})
+
+
+@app.route(route="raw-http", auth_level=func.AuthLevel.ANONYMOUS)
+def raw_http(req: str) -> str:
+    return "never reached: the generic binding cannot decode an http request"
