@@ -26,7 +26,7 @@ function letterRows(items) {
       h("td", {}, item.subscription),
       h("td", {}, item.eventType || "unreadable"),
       h("td", { class: "wrap" }, reservationLink(item.subject)),
-      h("td", { class: "wrap" }, item.reason || ""),
+      h("td", { class: "wrap reason" }, item.reason || ""),
       h("td", { class: "num" }, item.deliveryAttempts ?? ""),
       h("td", { class: "num" }, item.attempts),
       h("td", { class: "num" }, age(item.ageSeconds)),

@@ -57,7 +57,8 @@ export function renderReservation(main, [reservationId], life) {
   );
 
   let fastUntil = Date.now() + FAST_AFTER_ACTION_MS;
-  let shownActions = "";
+  // The actions on screen, as "check-in,cancel"; null = draw them again.
+  let shownActions = null;
   // One poll at a time: an action wakes the loop instead of starting a second one.
   let timer = null;
   let polling = false;
@@ -165,7 +166,7 @@ export function renderReservation(main, [reservationId], life) {
     try {
       await api(`reservations/${reservationId}/${action}`, { method: "POST", signal: life.signal });
       fastUntil = Date.now() + FAST_AFTER_ACTION_MS;
-      shownActions = "";
+      shownActions = null;
       if (!polling) schedule(0);
     } catch (error) {
       if (error.name !== "AbortError") actionMessage.textContent = explain(error);
