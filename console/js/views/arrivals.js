@@ -20,7 +20,7 @@ function guestRows(guests) {
       h("td", {}, guest.roomNumber ?? "not yet"),
       h("td", {}, `${guest.checkIn} to ${guest.checkOut}`),
       h("td", {}, guest.status),
-      h("td", {}, h("a", { href: `#/reservations/${guest.reservationId}` }, "open")),
+      h("td", {}, h("a", { href: `#/reservations/${guest.reservationId}`, "aria-label": `Open the reservation of ${guest.guestName}` }, "open")),
     ),
   );
 }

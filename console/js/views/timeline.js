@@ -1,12 +1,12 @@
 // The saga timeline: GET /reservations/{id}/events drawn as one swimlane per context (the
-// CloudEvent's source, /hotel/<context>), one column per event in order, with the time since
+// CloudEvent's source, /hotel/<context>), one row per event in order, with the time since
 // the previous event, the event's key data and its W3C trace id (traceparent extension).
 import { api, explain } from "../api.js";
 import { facts, h } from "../dom.js";
 
 const LANES = ["reservations", "rooms", "billing", "loyalty"];
-// Fields every event carries: left out of the key data.
-const COMMON = new Set(["schemaVersion", "eventId", "reservationId", "hotelId", "occurredAt"]);
+// Fields every event carries, and the opaque payment reference: left out of the key data.
+const COMMON = new Set(["schemaVersion", "eventId", "reservationId", "hotelId", "occurredAt", "paymentMethodRef"]);
 const REFRESH_MS = 2000;
 
 function laneOf(event) {
@@ -33,12 +33,14 @@ function keyData(data) {
 
 function drawTimeline(events) {
   const lanes = [...LANES, ...new Set(events.map(laneOf).filter((lane) => !LANES.includes(lane)))];
+  // One column per context, one row per event: time runs down, the choreography zigzags
+  // across the lanes.
   const list = h("ol", { class: "timeline", id: "timeline", "aria-label": "Events in order, by context" });
-  list.style.gridTemplateColumns = `max-content repeat(${Math.max(events.length, 1)}, 15rem)`;
+  list.style.gridTemplateColumns = `repeat(${lanes.length}, minmax(0, 1fr))`;
   lanes.forEach((lane, index) => {
     const name = h("li", { class: "lane-name", "aria-hidden": "true" }, lane);
-    name.style.gridRow = String(index + 1);
-    name.style.gridColumn = "1";
+    name.style.gridColumn = String(index + 1);
+    name.style.gridRow = "1";
     list.append(name);
   });
   let previous = null;
@@ -64,12 +66,12 @@ function drawTimeline(events) {
         trace ? ["trace ", h("span", { class: "trace-id" }, trace.traceId), ` span ${trace.spanId}`] : "no trace context",
       ),
     );
-    item.style.gridRow = String(lanes.indexOf(lane) + 1);
-    item.style.gridColumn = String(index + 2);
+    item.style.gridColumn = String(lanes.indexOf(lane) + 1);
+    item.style.gridRow = String(index + 2);
     list.append(item);
     previous = at;
   });
-  return h("div", { class: "timeline-scroll", tabindex: "0", role: "region", "aria-label": "Saga timeline, scrolls sideways" }, list);
+  return list;
 }
 
 export function renderTimeline(main, [reservationId], life) {

@@ -155,7 +155,7 @@ def test_the_arrivals_list_shows_a_new_confirmed_booking(console: Page, api: htt
     expect(row).to_contain_text("Confirmed")
     expect(console.locator("#fd-departures tr", has_text=guest_name)).to_have_count(0)
     screenshot(console, "arrivals")
-    row.get_by_role("link", name="open").click()
+    row.get_by_role("link", name=f"Open the reservation of {guest_name}").click()
     expect(console.locator("#status-badge")).to_have_text("Confirmed")
 
 
