@@ -47,9 +47,11 @@ class Life {
 
 let current = null;
 
-function route() {
+function route(moved) {
+  // An in-page anchor (the skip link) keeps the page that is shown; on a fresh load there is
+  // none, so it falls through to the default page.
+  if (location.hash && !location.hash.startsWith("#/") && current) return;
   const hash = location.hash;
-  if (hash && !hash.startsWith("#/")) return; // an in-page anchor such as the skip link
   if (!getKey("function") && hash !== "#/keys") {
     location.replace("#/keys");
     return;
@@ -71,8 +73,10 @@ function route() {
   view(main, match.slice(1), current);
   const heading = main.querySelector("h1");
   document.title = heading ? `${heading.textContent} - Hotel console` : "Hotel console";
-  main.focus();
+  // After a navigation, reading starts at the new page; on the first load focus stays at the
+  // top, so the first Tab reaches the skip link.
+  if (moved) main.focus();
 }
 
-window.addEventListener("hashchange", route);
-route();
+window.addEventListener("hashchange", () => route(true));
+route(false);

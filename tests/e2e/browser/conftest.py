@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.stack import LocalStack
 from tests.e2e.browser.browser import (
@@ -23,6 +23,9 @@ def browser() -> Iterator[Browser]:
     executable = chromium_path()
     if executable is None:
         pytest.fail("chromium is not installed: 'make setup' installs Debian's chromium package")
+    # The saga runs on a shared, loaded machine: wait for what the page shows as long as for
+    # the stack itself (tests/e2e/stack.py waits up to 30 s for a saga).
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         # launch() gives the browser a fresh temporary profile and removes it on close.
         launched = playwright.chromium.launch(

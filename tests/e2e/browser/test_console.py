@@ -198,3 +198,21 @@ def test_a_dead_lettered_event_is_reprocessed_from_the_operations_page(
         len(blobs)
     )
     screenshot(console, "operations")
+
+
+def test_the_keyboard_alone_moves_between_the_pages(console: Page) -> None:
+    console.reload()  # a fresh load: focus is at the top of the page
+    expect(console.get_by_role("heading", name="Front desk", level=1)).to_be_visible()
+    console.keyboard.press("Tab")
+    expect(console.get_by_role("link", name="Skip to content")).to_be_focused()
+    console.keyboard.press("Enter")
+    expect(console.locator("main")).to_be_focused()
+    expect(console.get_by_role("heading", name="Front desk", level=1)).to_be_visible()
+    console.get_by_role("link", name="Skip to content").focus()
+    for _ in range(3):  # from the skip link: Front desk, Arrivals, Operations
+        console.keyboard.press("Tab")
+    expect(console.get_by_role("link", name="Operations")).to_be_focused()
+    console.keyboard.press("Enter")
+    expect(console.get_by_role("heading", name="Operations", level=1)).to_be_visible()
+    expect(console.get_by_role("link", name="Operations")).to_have_attribute("aria-current", "page")
+    expect(console.locator("main")).to_be_focused()  # the new page is where reading starts
