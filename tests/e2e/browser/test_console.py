@@ -47,10 +47,6 @@ def reservation_id_of(page: Page) -> str:
 def test_a_booking_is_confirmed_checked_in_and_out_and_earns_loyalty_points(
     console: Page, api: httpx.Client
 ) -> None:
-    expect(console.locator("table.calendar")).to_have_count(3)  # STD, DLX, STE of the hotel
-    expect(console.locator("table.calendar td[data-available]").first).to_be_visible()
-    screenshot(console, "front-desk")
-
     fill_booking(console, name="Grace Hopper", email="grace@example.com")
     console.get_by_role("button", name="Book").click()
     reservation_id = reservation_id_of(console)
@@ -102,6 +98,32 @@ def test_a_booking_is_confirmed_checked_in_and_out_and_earns_loyalty_points(
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= NARROW_VIEWPORT["width"], element
     console.set_viewport_size(VIEWPORT)
+
+
+def test_the_calendar_shows_rooms_left_and_sold_out_nights_at_a_glance(
+    console: Page, api: httpx.Client
+) -> None:
+    # Both suites of the hotel taken for the same two nights, far in the future, early enough in
+    # the month that the night after the stay is in the same calendar.
+    check_in = future_date(400 + uuid.uuid4().int % 2000).replace(day=1 + uuid.uuid4().int % 25)
+    suites = [book(api, booking(room_type="STE", check_in=check_in, nights=2)) for _ in range(2)]
+    for suite in suites:
+        assert settle(api, suite["reservationId"])["status"] == "Confirmed"
+
+    expect(console.locator("table.calendar")).to_have_count(3)  # STD, DLX, STE of the hotel
+    console.get_by_label("Month").fill(check_in.isoformat()[:7])
+    suite_calendar = console.locator("table.calendar[data-room-type='STE']")
+    for night in (check_in, check_in + timedelta(days=1)):
+        cell = suite_calendar.locator(f"td[data-date='{night.isoformat()}']")
+        expect(cell).to_contain_text("sold out")
+        expect(cell).to_have_class(re.compile(r"\bleft-none\b"))
+    after = suite_calendar.locator(f"td[data-date='{(check_in + timedelta(days=2)).isoformat()}']")
+    expect(after).to_contain_text("2 left")
+    expect(after).to_have_class(re.compile(r"\bleft-high\b"))
+    standard = console.locator("table.calendar[data-room-type='STD']")
+    expect(standard.locator(f"td[data-date='{check_in.isoformat()}']")).to_contain_text("left")
+    console.get_by_label("Month").blur()
+    screenshot(console, "front-desk")
 
 
 def test_a_declined_card_is_rejected_with_its_reason(console: Page) -> None:
