@@ -21,7 +21,7 @@ const ROUTES = [
 class Life {
   constructor() {
     this.controller = new AbortController();
-    this.timers = [];
+    this.timers = new Set();
   }
 
   get signal() {
@@ -34,8 +34,11 @@ class Life {
 
   /** Call fn after ms milliseconds, unless the page is left first. */
   later(ms, fn) {
-    const id = setTimeout(() => this.alive && fn(), ms);
-    this.timers.push(id);
+    const id = setTimeout(() => {
+      this.timers.delete(id);
+      if (this.alive) fn();
+    }, ms);
+    this.timers.add(id);
     return id;
   }
 
