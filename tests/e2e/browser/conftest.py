@@ -1,4 +1,4 @@
-"""Browser fixtures: one headless chromium per session, a fresh context (so fresh
+"""Browser fixtures: one headless chromium for the browser tests, a fresh context (so fresh
 sessionStorage) per test, on the e2e stack of ``tests/e2e/conftest.py``."""
 
 from __future__ import annotations
@@ -18,11 +18,15 @@ from tests.e2e.browser.browser import (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Closed after the last browser test, so no Playwright event loop outlives them."""
     executable = chromium_path()
     if executable is None:
-        pytest.fail("chromium is not installed: 'make setup' installs Debian's chromium package")
+        pytest.fail(
+            "chromium is not installed: 'make browser' (run by 'make test') installs Debian's "
+            "chromium package; or set CHROMIUM=/path/to/chromium"
+        )
     # The saga runs on a shared, loaded machine: wait for what the page shows as long as for
     # the stack itself (tests/e2e/stack.py waits up to 30 s for a saga).
     expect.set_options(timeout=30_000)
