@@ -11,7 +11,7 @@ STAMP_NODE := node_modules/.installed
 # Branch coverage `make test` must reach (measured on the whole suite; raise it as it rises).
 COVERAGE_FLOOR := 90
 
-.PHONY: help setup run test lint typecheck unit integration e2e bench chaos clean docs
+.PHONY: help setup browser run test lint typecheck unit integration e2e bench chaos clean docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,16 @@ $(STAMP_NODE): package.json package-lock.json
 
 setup: $(STAMP_PY) $(STAMP_NODE) local.settings.json ## create .venv, install pinned deps, npm ci
 
+# The browser tests drive Debian's chromium (CHROMIUM=/path overrides); `command -v` makes this
+# free when it is there. Not part of `make run`: the console itself needs no browser on the host.
+browser: ## install Debian's chromium for the browser tests when missing (apt-get, sudo if not root)
+	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then exit 0; fi; \
+	echo "==> installing Debian's chromium for the browser tests (apt-get)"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else SUDO=none; fi; \
+	{ [ "$$SUDO" != none ] && $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y --no-install-recommends chromium; } || \
+	{ echo "error: chromium is missing and apt-get could not install it; install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM=/path/to/chromium" >&2; exit 1; }
+
 local.settings.json:
 	@cp local.settings.sample.json local.settings.json
 	@echo "==> created local.settings.json from local.settings.sample.json"
@@ -45,7 +55,7 @@ lint: $(STAMP_PY) ## ruff and mypy
 	@echo "==> mypy"
 	@$(VENV)/bin/mypy .
 
-test: setup lint ## lint, then unit, integration and e2e tests (real Azurite, real HTTP), with branch coverage
+test: setup browser lint ## lint, then unit, integration, e2e and browser tests (real Azurite, real HTTP, real chromium), with branch coverage
 	@echo "==> pytest (branch coverage: pyproject.toml [tool.coverage.*], floor COVERAGE_FLOOR)"
 	@$(PY) -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 

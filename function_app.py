@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from entrypoints import http_api, ops, subscribers, timers
+from entrypoints import console, http_api, ops, subscribers, timers
 
 # HTTP routes that name no auth level need a function key.
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -20,3 +20,4 @@ app.register_functions(http_api.bp)
 app.register_functions(subscribers.bp)
 app.register_functions(timers.bp)
 app.register_functions(ops.bp)
+app.register_functions(console.bp)

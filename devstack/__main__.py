@@ -164,6 +164,7 @@ def banner(stack: LocalStack) -> str:
             f"  Event Grid    {stack.topic_endpoint}   topic key "
             f'"{stack.topic_key}", stats {stack.eventgrid_url}/devstack/stats',
             f"  Storage       {where}",
+            f"  Web console   {stack.host_url}/api/console/   (enter the key there once per tab)",
             "Try:",
             f"  curl {stack.host_url}/api/health",
             f"  curl {curl_key}{stack.host_url}/api/hotels",

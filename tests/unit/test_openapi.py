@@ -19,6 +19,12 @@ def _spec() -> dict[str, Any]:
     return loaded
 
 
+def _openapi_path(route: str) -> str:
+    """A Functions route as OpenAPI writes it: OpenAPI has no catch-all parameter, so
+    ``{*path}`` is written ``{path}``."""
+    return "/" + route.replace("{*", "{")
+
+
 def _served_operations() -> set[tuple[str, str]]:
     operations = set()
     for function in indexed_functions(FUNCTION_APP):
@@ -26,7 +32,7 @@ def _served_operations() -> set[tuple[str, str]]:
         if trigger is None or trigger.get_binding_name() != "httpTrigger":
             continue
         binding = trigger.get_dict_repr()
-        route = "/" + str(binding["route"])
+        route = _openapi_path(str(binding["route"]))
         for method in binding["methods"]:
             operations.add((str(method).lower(), route))
     return operations
@@ -42,7 +48,12 @@ def test_openapi_paths_match_the_function_app_routes() -> None:
     assert documented == _served_operations()
 
 
-def test_every_operation_but_health_requires_a_function_key() -> None:
+# The routes anyone may call: the health probe and the web console's static files (which hold
+# no key; the page sends the user's key to the other routes).
+ANONYMOUS = frozenset({"/health", "/console/{path}"})
+
+
+def test_every_operation_but_the_anonymous_ones_requires_a_function_key() -> None:
     spec = _spec()
     assert spec["security"], "the API must declare function-key security by default"
     for path, item in spec["paths"].items():
@@ -50,6 +61,18 @@ def test_every_operation_but_health_requires_a_function_key() -> None:
             if method not in HTTP_METHODS:
                 continue
             assert ("security" in operation and operation["security"] == []) == (
-                path == "/health"
+                path in ANONYMOUS
             ), f"{method.upper()} {path}"
-            assert "401" in operation["responses"] or path == "/health"
+            assert "401" in operation["responses"] or path in ANONYMOUS
+
+
+def test_the_anonymous_routes_are_the_anonymous_functions() -> None:
+    anonymous = set()
+    for function in indexed_functions(FUNCTION_APP):
+        trigger = function.get_trigger()
+        if trigger is None or trigger.get_binding_name() != "httpTrigger":
+            continue
+        binding = trigger.get_dict_repr()
+        if str(binding.get("authLevel", "")).lower().endswith("anonymous"):
+            anonymous.add(_openapi_path(str(binding["route"])))
+    assert anonymous == ANONYMOUS

@@ -26,6 +26,7 @@ def test_the_banner_shows_the_urls_and_a_curl_with_the_key() -> None:
     assert "http://127.0.0.1:7071/api" in text
     assert "http://127.0.0.1:7072/api/events" in text
     assert "20000/20001/20002" in text
+    assert "Web console   http://127.0.0.1:7071/api/console/" in text
     assert 'curl -H "x-functions-key: local-function-key" http://127.0.0.1:7071/api/hotels' in text
     assert 'master key "local-master-key"' in text
     keyless = banner(LocalStack(StackConfig(storage=STORAGE, function_key=None)))
