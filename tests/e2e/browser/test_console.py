@@ -170,8 +170,8 @@ def test_the_arrivals_list_shows_a_new_confirmed_booking(console: Page, api: htt
     assert confirmed["status"] == "Confirmed"
 
     console.get_by_role("link", name="Arrivals").click()
-    console.get_by_label("Hotel").select_option(body["hotelId"])
-    console.get_by_label("Date").fill(body["checkIn"])
+    console.get_by_label("Hotel", exact=True).select_option(body["hotelId"])
+    console.get_by_label("Date", exact=True).fill(body["checkIn"])
     row = console.locator("#fd-arrivals tr", has_text=guest_name)
     expect(row).to_contain_text(confirmed["roomNumber"])
     expect(row).to_contain_text("Confirmed")
