@@ -4,8 +4,9 @@
   once, the invocation runs in the background (shutdown waits ``DRAIN_SECONDS`` for it).
 - ``GET /admin/host/status``.
 - Local test support only: ``/admin/devstack/faults`` (POST, DELETE, GET; counted or random
-  Event Grid delivery failures, see ``devstack.host.faults``) and
-  ``GET /admin/devstack/invocations``.
+  Event Grid delivery failures, see ``devstack.host.faults``),
+  ``GET /admin/devstack/invocations`` and ``GET``/``DELETE /admin/devstack/storage-calls``
+  (``devstack.host.storage_calls``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from devstack.host.eventgrid_webhook import invoke_event
 from devstack.host.faults import ANY_FUNCTION, Phase
 from devstack.host.indexing import HTTP_TRIGGER, TIMER_TRIGGER, FunctionInfo
+from devstack.host.storage_calls import StorageCalls
 from devstack.host.web import Handler, empty, text
 
 if TYPE_CHECKING:
@@ -36,10 +38,12 @@ class AdminRoutes:
     def __init__(self, host: FunctionsHost) -> None:
         self._host = host
         self._background: set[asyncio.Task[None]] = set()
+        self.storage_calls = StorageCalls()
         self._routes: dict[str, tuple[tuple[str, ...], Handler]] = {
             "/admin/host/status": (("GET",), self._status),
             "/admin/devstack/faults": (("GET", "POST", "DELETE"), self._faults),
             "/admin/devstack/invocations": (("GET",), self._invocations),
+            "/admin/devstack/storage-calls": (("GET", "DELETE"), self.storage_calls.handle),
         }
 
     def route(self, lower_path: str) -> tuple[tuple[str, ...], Handler] | None:
