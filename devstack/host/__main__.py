@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from devstack.host.logs import configure_logging
 from devstack.host.supervisor import Supervisor, SupervisorError, worker_count
 
 DEFAULT_PORT = 7071
@@ -72,6 +73,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="local.settings.json to read (default: the script root's, if present)",
     )
     parser.add_argument("--module", default="function_app", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning"], help="default: info"
+    )
     # Where the workers share their state; LocalStack passes its own to read what worker 0
     # found and when the host is ready (default: a temporary directory, removed on exit).
     parser.add_argument("--state-dir", type=Path, default=None, help=argparse.SUPPRESS)
@@ -97,12 +101,13 @@ def build(args: argparse.Namespace) -> Supervisor:
         workers=worker_count(environment),
         environment=environment,
         state_dir=args.state_dir,
+        log_level=args.log_level,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parse_args(argv)
+    configure_logging(args.log_level)
     try:
         return build(args).run()
     except (CliError, SupervisorError) as exc:

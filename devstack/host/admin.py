@@ -6,7 +6,8 @@
 - Local test support only: ``/admin/devstack/faults`` (POST, DELETE, GET; counted or random
   Event Grid delivery failures, see ``devstack.host.faults``),
   ``GET /admin/devstack/invocations`` and ``GET``/``DELETE /admin/devstack/storage-calls``
-  (``devstack.host.storage_calls``).
+  (``devstack.host.storage_calls``); both are summed over the host's worker processes
+  (``devstack.host.peers``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from devstack.host.eventgrid_webhook import invoke_event
 from devstack.host.faults import ANY_FUNCTION, Phase
 from devstack.host.indexing import HTTP_TRIGGER, TIMER_TRIGGER, FunctionInfo
+from devstack.host.peers import Peers
 from devstack.host.storage_calls import StorageCalls
 from devstack.host.web import Handler, empty, text
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 DRAIN_SECONDS = 10.0  # how long shutdown waits for admin-invoked functions
 FUNCTIONS_PREFIX = "/admin/functions/"
+INVOCATIONS = "invocations"
 
 
 class AdminRoutes:
@@ -38,12 +41,14 @@ class AdminRoutes:
     def __init__(self, host: FunctionsHost) -> None:
         self._host = host
         self._background: set[asyncio.Task[None]] = set()
-        self.storage_calls = StorageCalls()
+        self.peers = Peers()  # the host's other worker processes
+        self.peers.answer(INVOCATIONS, self._local_invocations)
+        self._storage_calls = StorageCalls(self.peers)
         self._routes: dict[str, tuple[tuple[str, ...], Handler]] = {
             "/admin/host/status": (("GET",), self._status),
             "/admin/devstack/faults": (("GET", "POST", "DELETE"), self._faults),
             "/admin/devstack/invocations": (("GET",), self._invocations),
-            "/admin/devstack/storage-calls": (("GET", "DELETE"), self.storage_calls.handle),
+            "/admin/devstack/storage-calls": (("GET", "DELETE"), self._storage_calls.handle),
         }
 
     def route(self, lower_path: str) -> tuple[tuple[str, ...], Handler] | None:
@@ -106,9 +111,18 @@ class AdminRoutes:
     async def _status(self, request: Request) -> Response:
         return JSONResponse({"state": "Running", "functions": sorted(self._host.functions)})
 
-    async def _invocations(self, request: Request) -> Response:
+    def _local_invocations(self) -> dict[str, dict[str, int]]:
         invoker = self._host.invoker
-        counts = {name: vars(invoker.count(name)).copy() for name in sorted(self._host.functions)}
+        return {name: vars(invoker.count(name)).copy() for name in sorted(self._host.functions)}
+
+    async def _invocations(self, request: Request) -> Response:
+        counts: dict[str, dict[str, int]] = {}
+        for answer in await asyncio.to_thread(self.peers.ask_all, INVOCATIONS):
+            assert isinstance(answer, dict)
+            for name, kinds in answer.items():
+                into = counts.setdefault(name, {})
+                for kind, n in kinds.items():
+                    into[kind] = into.get(kind, 0) + n
         return JSONResponse(counts)
 
     async def _faults(self, request: Request) -> Response:

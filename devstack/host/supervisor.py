@@ -97,6 +97,7 @@ class Supervisor:
         workers: int,
         environment: Mapping[str, str],
         state_dir: Path | None = None,
+        log_level: str = "info",
     ) -> None:
         self.script_root = script_root.resolve()
         self.module = module
@@ -104,6 +105,7 @@ class Supervisor:
         self.port = port
         self.count = workers
         self.environment = dict(environment)
+        self.log_level = log_level
         self._own_state_dir = state_dir is None
         self.state_dir = state_dir or Path(tempfile.mkdtemp(prefix="devstack-host-"))
         self._socket: socket.socket | None = None
@@ -156,6 +158,7 @@ class Supervisor:
                     "--script-root", str(self.script_root), "--module", self.module,
                     "--state-dir", str(self.state_dir), "--index", str(index),
                     "--socket-fd", str(fd), "--ready-fd", str(write_end),
+                    "--log-level", self.log_level,
                 ],
                 env=child_environment(self.environment),
                 pass_fds=(fd, write_end),

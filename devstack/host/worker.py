@@ -4,7 +4,8 @@ Like the Python worker under ``FUNCTIONS_WORKER_PROCESS_COUNT``, each worker imp
 its own and serves requests from the one listening socket the supervisor bound (inherited as a
 file descriptor; the kernel hands each connection to one of the workers). What the admin routes
 and chaos rely on is shared through the supervisor's state directory: injected faults
-(``devstack.host.faults``) and the storage-call counts (``devstack.host.storage_calls``). Only
+(``devstack.host.faults``); the admin routes' counters (invocations, storage calls) are
+summed over the workers (``devstack.host.peers``). Only
 worker 0 runs the timer schedules, so a timer fires once per occurrence.
 
 A worker dies with its supervisor, even a SIGKILLed one (``devstack.lifeline``), and ignores
@@ -30,6 +31,7 @@ import uvicorn
 
 from devstack.host.app import FunctionsHost
 from devstack.host.errors import HostStartError
+from devstack.host.logs import configure_logging
 from devstack.lifeline import die_with_parent, parent_pid_from_environment
 
 KEY_SETTING: Final = "DEVSTACK_FUNCTION_KEY"
@@ -75,6 +77,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--index", type=int, required=True)
     parser.add_argument("--socket-fd", type=int, required=True)
     parser.add_argument("--ready-fd", type=int, required=True)
+    parser.add_argument("--log-level", default="info")
     return parser.parse_args(argv)
 
 
@@ -100,8 +103,8 @@ def load(args: argparse.Namespace) -> FunctionsHost:
 
 def main(argv: Sequence[str] | None = None) -> int:
     die_with_parent(parent_pid_from_environment())
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parse_args(argv)
+    configure_logging(args.log_level)
     # Until it serves, Ctrl-C (sent to the whole process group) is the supervisor's to handle.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -109,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HostStartError as exc:
         error_file(args.state_dir, args.index).write_text(str(exc), encoding="utf-8")
         return LOAD_FAILED
-    host.admin.storage_calls.share(args.state_dir, args.index)
+    host.admin.peers.share(args.state_dir, args.index)
 
     def started() -> None:
         os.write(args.ready_fd, b"1")
@@ -120,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server.run(sockets=[socket.socket(fileno=args.socket_fd)])
     finally:
-        host.admin.storage_calls.close()
+        host.admin.peers.close()
     return 0 if server.started else 1
 
 
