@@ -3,9 +3,9 @@
 The emulator and the host run as separate processes, each in its own process group, so either
 can be SIGKILLed and restarted while the other keeps going; the host is a supervisor and
 ``HOST_WORKERS`` worker processes behind one port, all in the host's group, so a kill takes all
-of them (and a worker would die with its supervisor anyway). Azurite keeps its data on disk in the run's temporary directory, so
-nothing is lost when the other processes die. The emulator always gets a journal file (accepted
-deliveries survive a kill) when the emulator supports one.
+of them (and a worker would die with its supervisor anyway). Azurite keeps its data on disk in
+the run's temporary directory, so nothing is lost when the other processes die. The emulator
+always gets a journal file (accepted deliveries survive a kill) when the emulator supports one.
 
 Fault knobs are probed at start-up: emulator keys an older emulator does not know are left out
 (and reported), and the host's rate mode falls back to count-mode bursts when it is missing.

@@ -56,7 +56,9 @@ def start_host(tmp_path: Path) -> Host:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEVSTACK_")}
     env |= {
         "FUNCTIONS_WORKER_PROCESS_COUNT": str(WORKERS),
+        # One value for both keys: these tests are about workers, not about which key is which.
         "DEVSTACK_FUNCTION_KEY": KEY,
+        "DEVSTACK_MASTER_KEY": KEY,
         "WORKERS_APP_TICKS": str(tmp_path / "ticks.txt"),
     }
     log = tmp_path / "host.log"
