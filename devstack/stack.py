@@ -280,6 +280,8 @@ class LocalStack:
         try:
             process.wait_ready((state / READY_FILE).is_file, HOST_START_SECONDS)
         except StackError as exc:
+            if process.exit_code() is None:
+                raise  # it did not come up in time: not the app's fault
             raise HostStartError(str(exc)) from None
         self.functions = json.loads((state / FUNCTIONS_FILE).read_text(encoding="utf-8"))
 
