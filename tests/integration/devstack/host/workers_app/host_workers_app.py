@@ -1,17 +1,17 @@
 """A function app for the tests of the host's worker processes (``test_workers.py``).
 
 Each worker process imports it on its own, so what a test needs to see across workers goes
-through the process id in answers, or a file: the timer appends one line per invocation to
-``WORKERS_APP_TICKS``.
+through the process id in answers, or a file: the timer appends one line per invocation (its
+pid and its occurrence) to ``WORKERS_APP_TICKS``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 
 import azure.functions as func
+from azure.functions.timer import TimerRequest as DeliveredTimerRequest
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
@@ -24,7 +24,9 @@ def pid(req: func.HttpRequest) -> func.HttpResponse:
 @app.schedule(schedule="* * * * * *", arg_name="timer")
 def tick(timer: func.TimerRequest) -> None:
     with open(os.environ["WORKERS_APP_TICKS"], "a", encoding="utf-8") as ticks:
-        ticks.write(f"{os.getpid()} {int(time.time())}\n")
+        assert isinstance(timer, DeliveredTimerRequest)  # the concrete one has the status
+        # The occurrence after this one identifies this one, even when it runs late.
+        ticks.write(f"{os.getpid()} {timer.schedule_status['Next']}\n")
 
 
 @app.event_grid_trigger(arg_name="event")
