@@ -67,6 +67,11 @@ class StorageTransactionCounter:
         with self._lock:
             return self._rows
 
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        """Calls by saga step and kind; this counter tells neither apart (step "", kind "call")."""
+        with self._lock:
+            return {"": {"call": self._count}} if self._count else {}
+
     def reset(self) -> int:
         """Zero the call count; returns the count it had."""
         with self._lock:

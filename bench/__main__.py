@@ -68,6 +68,7 @@ def run(bookings: int, concurrency: int, timeout: float) -> dict[str, Any]:
             host_port=free_port(),
             eventgrid_port=free_port(),
             function_key=FUNCTION_KEY,
+            host_in_process=True,  # _measure reads this process's storage counter
         )
         with LocalStack(config, on_storage_ready=app_seed_hook()) as stack:
             return _measure(stack, bookings, concurrency, timeout, PROCESS_STORAGE_COUNTER)

@@ -1,10 +1,11 @@
 """The chaos run's own stack: Azurite, the Event Grid emulator and the Functions host.
 
-Unlike ``devstack.stack.LocalStack`` (everything in one process), the emulator and the host run
-as separate processes, each in its own process group, so either can be SIGKILLed and restarted
-while the other keeps going. Azurite keeps its data on disk in the run's temporary directory, so
-nothing is lost when the other processes die. The emulator always gets a journal file (accepted
-deliveries survive a kill) when the emulator supports one.
+The emulator and the host run as separate processes, each in its own process group, so either
+can be SIGKILLed and restarted while the other keeps going; the host is a supervisor and
+``HOST_WORKERS`` worker processes behind one port, all in the host's group, so a kill takes all
+of them (and a worker would die with its supervisor anyway). Azurite keeps its data on disk in
+the run's temporary directory, so nothing is lost when the other processes die. The emulator
+always gets a journal file (accepted deliveries survive a kill) when the emulator supports one.
 
 Fault knobs are probed at start-up: emulator keys an older emulator does not know are left out
 (and reported), and the host's rate mode falls back to count-mode bursts when it is missing.
@@ -41,6 +42,9 @@ TOPIC_KEY: Final = "chaos-topic-key"
 RETRY_DELAYS: Final = (0.5, 1.0, 2.0)
 EVENTGRID_FUNCTIONS: Final = tuple(sub.function_name for sub in SUBSCRIPTIONS)
 HTTP_TIMEOUT: Final = 10.0
+# Several workers, as `make run` has on any machine with several cores: a fault set through one
+# worker must hit deliveries to all of them, and a kill must take all of them.
+HOST_WORKERS: Final = 2
 
 Report = Callable[[str], None]
 
@@ -168,6 +172,7 @@ class ChaosStack:
     def _app_settings(self) -> dict[str, str]:
         settings = self.config.app_settings()
         settings["OTEL_TRACES_EXPORTER"] = "none"
+        settings["FUNCTIONS_WORKER_PROCESS_COUNT"] = str(HOST_WORKERS)
         return settings
 
     def _write_settings(self) -> None:

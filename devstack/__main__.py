@@ -5,9 +5,10 @@ Commands:
 - ``up [--settings FILE] [--azurite-location DIR | --in-memory] [--log-level LEVEL]``: creates
   local.settings.json from the sample if it is missing (default settings file only), starts
   Azurite (or reuses a running one), seeds the demo catalog (``adapters.bootstrap.seed_catalog``),
-  starts the Functions host and the Event Grid emulator; prints a banner; Ctrl-C (SIGINT) or
-  SIGTERM stops everything. A start-up problem is one ``error: ...`` line on stderr and exit
-  code 1.
+  starts the Functions host (a supervisor and ``FUNCTIONS_WORKER_PROCESS_COUNT`` worker
+  processes) and the Event Grid emulator, each in processes of their own that die with this one
+  (``devstack.stack``); prints a banner; Ctrl-C (SIGINT) or SIGTERM stops everything. A
+  start-up problem is one ``error: ...`` line on stderr and exit code 1.
 - ``eventgrid-config [--write]``: prints (or writes to ``devstack/eventgrid.local.json``) the
   emulator configuration for running it alone in front of ``func start``.
 """

@@ -172,6 +172,7 @@ class StackConfig:
     azurite_location: Path | None = None
     azurite_in_memory: bool = False
     eventgrid_journal: str | None = None
+    host_in_process: bool = False  # the Functions host on a thread, not worker processes
     values: Mapping[str, str] = field(default_factory=dict)  # the app's other settings
 
     def __post_init__(self) -> None:

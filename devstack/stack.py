@@ -9,11 +9,18 @@
 3. the ``on_storage_ready(connection_string)`` hook, e.g. seeding the demo catalog
    (``devstack.seed.app_seed_hook``);
 4. the Functions host serving ``function_app.py`` on ``config.host_port``, with the app settings
-   pointing at this stack (``StackConfig.app_settings``);
-5. the Event Grid emulator on ``config.eventgrid_port``, its subscriptions built from
-   ``handlers.routing.SUBSCRIPTIONS`` and delivering to the host
+   pointing at this stack (``StackConfig.app_settings``): ``python -m devstack.host``, a
+   supervisor and ``FUNCTIONS_WORKER_PROCESS_COUNT`` worker processes (default: one per core)
+   behind the one port; with ``config.host_in_process`` it runs on a thread of this process
+   instead (tests that look at the app's in-process state, e.g. its spans);
+5. the Event Grid emulator on ``config.eventgrid_port`` (``python -m devstack.eventgrid``), its
+   subscriptions built from ``handlers.routing.SUBSCRIPTIONS`` and delivering to the host
    (``devstack.eventgrid_subscriptions``). The host starts first so the validation handshakes
    succeed at once; ``start()`` waits (briefly) for them.
+
+The host and the emulator are processes of their own (``devstack.processes``): each uses a core
+of its own, and each dies with this process, even a SIGKILLed one. Their configuration and the
+host's shared state live in a temporary directory while the stack runs.
 
 ``stop()`` stops them in reverse order; an Azurite that was reused is left running.
 ``python -m devstack up`` is this class plus settings, a banner and signal handling.
@@ -21,7 +28,11 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,11 +49,13 @@ from devstack.azurite import (
     ports_from_connection_string,
 )
 from devstack.errors import StackError
-from devstack.eventgrid import EventGridEmulator
 from devstack.eventgrid.config import parse_config
 from devstack.eventgrid_subscriptions import eventgrid_config
-from devstack.host import FunctionsHost
+from devstack.host import FunctionsHost, HostStartError
+from devstack.host.supervisor import READY_FILE, STOP_SECONDS, worker_count
+from devstack.host.worker import FUNCTIONS_FILE
 from devstack.ports import check_stack_ports
+from devstack.processes import ComponentProcess
 from devstack.report import Report, component_line, print_line
 from devstack.server import ServerThread
 from devstack.settings import RETRY_DELAYS, StackConfig
@@ -57,6 +70,8 @@ from handlers.routing import SUBSCRIPTIONS, TOPIC_NAME, Subscription
 
 # Next to Azurite's data, so the events pending delivery live and die with the data they are about.
 EVENTGRID_JOURNAL_FILE: Final = "eventgrid-journal.sqlite"
+HOST_START_SECONDS: Final = 120.0  # every worker imports the app; slow on a loaded machine
+EMULATOR_START_SECONDS: Final = 30.0
 
 StorageHook = Callable[[str], None]
 
@@ -83,10 +98,13 @@ class LocalStack:
         self.azurite: Azurite | None = None  # only when this stack started it
         self.reused_azurite = False
         self.azurite_location: Path | None = None  # only when this stack keeps Azurite on disk
-        self.host: FunctionsHost | None = None
-        self.emulator: EventGridEmulator | None = None
+        self.host: FunctionsHost | None = None  # only with config.host_in_process
+        self.functions: list[str] = []  # the functions the host found
+        self.host_workers = 0  # worker processes (0: the host runs in this process)
+        self._workdir: Path | None = None
         self._host_server: ServerThread | None = None
-        self._eventgrid_server: ServerThread | None = None
+        self._host_process: ComponentProcess | None = None
+        self._emulator_process: ComponentProcess | None = None
 
     # -- addresses --------------------------------------------------------------------------
 
@@ -124,9 +142,10 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         """Start everything (see the module docstring); on any failure stop what started."""
-        if self._host_server is not None:
+        if self._workdir is not None:
             raise RuntimeError("the stack is already started")
         self.check_ports()
+        self._workdir = Path(tempfile.mkdtemp(prefix="devstack-"))
         try:
             self._start_storage()
             if self.on_storage_ready is not None:
@@ -210,6 +229,21 @@ class LocalStack:
 
     def _start_host(self) -> None:
         config = self.config
+        if config.host_in_process:
+            self._start_host_in_process()
+        else:
+            self._start_host_process()
+        keys = "function key required" if config.function_key else "no keys checked"
+        where = f"{self.host_workers} worker processes" if self.host_workers else "in this process"
+        self.report(
+            component_line(
+                "functions",
+                f"{self.host_url}/api ({len(self.functions)} functions, {keys}; {where})",
+            )
+        )
+
+    def _start_host_in_process(self) -> None:
+        config = self.config
         host = FunctionsHost.load(
             self.project_root,
             module=self.module,
@@ -222,14 +256,43 @@ class LocalStack:
         )
         server.start()
         self.host, self._host_server = host, server
-        keys = "function key required" if config.function_key else "no keys checked"
-        self.report(
-            component_line(
-                "functions", f"{self.host_url}/api ({len(host.functions)} functions, {keys})"
-            )
-        )
+        self.functions = sorted(host.functions)
+
+    def _start_host_process(self) -> None:
+        assert self._workdir is not None
+        config = self.config
+        settings = config.app_settings()
+        environment = {**os.environ, **settings}
+        self.host_workers = worker_count(environment)
+        state = self._workdir / "host"
+        state.mkdir()
+        # The settings travel in the environment; an empty settings file keeps the host from
+        # reading the project's local.settings.json, which may say otherwise.
+        settings_file = self._workdir / "host.settings.json"
+        settings_file.write_text(json.dumps({"Values": {}}), encoding="utf-8")
+        process = ComponentProcess(
+            "Functions host",
+            "devstack.host",
+            [
+                "--script-root", str(self.project_root), "--module", self.module,
+                "--host", config.bind_host, "--port", str(config.host_port),
+                "--settings", str(settings_file), "--state-dir", str(state),
+                "--log-level", _log_level_name(logging.getLogger().getEffectiveLevel()),
+            ],
+            environment,
+        )  # fmt: skip
+        self._host_process = process
+        process.start()
+        try:
+            process.wait_ready((state / READY_FILE).is_file, HOST_START_SECONDS)
+        except StackError as exc:
+            if process.exit_code() is None:
+                raise  # it did not come up in time: not the app's fault
+            raise HostStartError(str(exc)) from None
+        self.functions = json.loads((state / FUNCTIONS_FILE).read_text(encoding="utf-8"))
 
     def _start_eventgrid(self) -> None:
+        assert self._workdir is not None
         config = self.config
         document = eventgrid_config(
             host_url=self.host_url,
@@ -240,12 +303,22 @@ class LocalStack:
             max_delivery_attempts=config.max_delivery_attempts,
             journal=self.eventgrid_journal(),
         )
-        emulator = EventGridEmulator(parse_config(document))
-        server = ServerThread(
-            emulator.asgi, host=config.bind_host, port=config.eventgrid_port, name="eventgrid"
-        )
-        server.start()
-        self.emulator, self._eventgrid_server = emulator, server
+        parse_config(document)  # a ConfigError here, in one line, rather than from the child
+        config_file = self._workdir / "eventgrid.json"
+        config_file.write_text(json.dumps(document, indent=2), encoding="utf-8")
+        process = ComponentProcess(
+            "Event Grid emulator",
+            "devstack.eventgrid",
+            [
+                "--config", str(config_file),
+                "--host", config.bind_host, "--port", str(config.eventgrid_port),
+                "--log-level", _log_level_name(logging.getLogger().getEffectiveLevel()),
+            ],
+            os.environ,
+        )  # fmt: skip
+        self._emulator_process = process
+        process.start()
+        process.wait_ready(self._emulator_answers, EMULATOR_START_SECONDS)
         delays = (
             f"retry delays {', '.join(f'{d:g}' for d in config.retry_delays_seconds)} s"
             if config.retry_delays_seconds
@@ -261,12 +334,17 @@ class LocalStack:
             )
         )
 
+    def _emulator_answers(self) -> bool:
+        try:
+            self.stats()
+        except httpx.HTTPError:
+            return False
+        return True
+
     def routed_functions_missing(self) -> list[Subscription]:
         """Subscriptions whose function the app does not define (their events wait)."""
-        host = self.host
-        if host is None:
-            return list(SUBSCRIPTIONS)
-        return [sub for sub in SUBSCRIPTIONS if host.function(sub.function_name) is None]
+        defined = {name.lower() for name in self.functions}
+        return [sub for sub in SUBSCRIPTIONS if sub.function_name.lower() not in defined]
 
     def _await_validation(self) -> None:
         missing = self.routed_functions_missing()
@@ -290,24 +368,31 @@ class LocalStack:
             time.sleep(0.02)
 
     def validated_subscriptions(self) -> set[str]:
-        if self.emulator is None:
+        if self._emulator_process is None:
             return set()
-        subscriptions: dict[str, dict[str, Any]] = self.emulator.stats()["subscriptions"]  # type: ignore[assignment]
+        subscriptions: dict[str, dict[str, Any]] = self.stats()["subscriptions"]
         return {name for name, sub in subscriptions.items() if sub["validated"]}
 
     def stop(self) -> None:
         """Stop everything this stack started, in reverse order; safe to call twice."""
-        eventgrid, self._eventgrid_server = self._eventgrid_server, None
-        host, self._host_server = self._host_server, None
+        emulator, self._emulator_process = self._emulator_process, None
+        host_process, self._host_process = self._host_process, None
+        host_server, self._host_server = self._host_server, None
         azurite, self.azurite = self.azurite, None
-        if eventgrid is not None:
-            eventgrid.stop()
-        if host is not None:
-            host.stop()
+        workdir, self._workdir = self._workdir, None
+        if emulator is not None:
+            emulator.stop(timeout=10.0)
+        if host_process is not None:
+            host_process.stop(timeout=STOP_SECONDS + 5.0)
+        if host_server is not None:
+            host_server.stop()
         if azurite is not None:
             azurite.stop()
-        self.emulator = None
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
         self.host = None
+        self.functions = []
+        self.host_workers = 0
         self.azurite_location = None
 
     def __enter__(self) -> LocalStack:
@@ -343,3 +428,10 @@ class LocalStack:
                     f"after {timeout:g}s: {stats['subscriptions']}"
                 )
             time.sleep(interval)
+
+
+def _log_level_name(level: int) -> str:
+    """The emulator's ``--log-level`` closest to ours (it knows debug, info and warning)."""
+    if level <= logging.DEBUG:
+        return "debug"
+    return "info" if level <= logging.INFO else "warning"

@@ -4,6 +4,8 @@ Like Core Tools, the ``Values`` of local.settings.json become environment variab
 environment already defines them, and ``Host.LocalHttpPort`` is the default port. The function
 key is ``DEVSTACK_FUNCTION_KEY`` (environment or settings); empty or unset means no key checks.
 The master key (admin-level routes and ``/admin/*``) is ``DEVSTACK_MASTER_KEY``.
+``FUNCTIONS_WORKER_PROCESS_COUNT`` (default: the number of cores, at most 10) worker processes
+serve the one port (``devstack.host.supervisor``); Ctrl-C or SIGTERM stops them all.
 
 Every app setting, ``DEVSTACK_*`` included, is passed either as an environment variable or in the
 ``Values`` of the ``--settings`` file (default: the script root's ``local.settings.json``, if
@@ -19,19 +21,14 @@ import argparse
 import json
 import logging
 import os
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import uvicorn
+from devstack.host.logs import configure_logging
+from devstack.host.supervisor import Supervisor, SupervisorError, worker_count
 
-from devstack.host.app import FunctionsHost
-from devstack.host.errors import HostStartError
-
-KEY_SETTING = "DEVSTACK_FUNCTION_KEY"
-MASTER_KEY_SETTING = "DEVSTACK_MASTER_KEY"
 DEFAULT_PORT = 7071
 
 log = logging.getLogger("devstack.host")
@@ -61,18 +58,6 @@ def read_settings(path: Path) -> tuple[dict[str, str], int | None]:
     )
 
 
-def check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            raise CliError(
-                f"port {port} on {host} is already in use (another Functions host?): "
-                "stop it or pass --port"
-            ) from exc
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m devstack.host", description="Run the local Azure Functions host."
@@ -89,10 +74,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="local.settings.json to read (default: the script root's, if present)",
     )
     parser.add_argument("--module", default="function_app", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning"], help="default: info"
+    )
+    # Where the workers share their state; LocalStack passes its own to read what worker 0
+    # found and when the host is ready (default: a temporary directory, removed on exit).
+    parser.add_argument("--state-dir", type=Path, default=None, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
-def build(args: argparse.Namespace) -> tuple[FunctionsHost, int]:
+def build(args: argparse.Namespace) -> Supervisor:
     settings_path = args.settings
     if settings_path is None and (args.script_root / "local.settings.json").is_file():
         settings_path = args.script_root / "local.settings.json"
@@ -102,37 +93,27 @@ def build(args: argparse.Namespace) -> tuple[FunctionsHost, int]:
         values, settings_port = read_settings(settings_path)
     for name in sorted(set(values) & set(os.environ)):
         log.info("Skipping '%s' from local settings: already set in the environment", name)
-    settings = {k: v for k, v in values.items() if k not in os.environ}
-    port = args.port or settings_port or DEFAULT_PORT
-    check_port_free(args.host, port)
-    key = os.environ.get(KEY_SETTING) or settings.get(KEY_SETTING) or None
-    master = os.environ.get(MASTER_KEY_SETTING) or settings.get(MASTER_KEY_SETTING) or None
-    host = FunctionsHost.load(
-        args.script_root,
+    environment = {**values, **os.environ}
+    return Supervisor(
+        script_root=args.script_root,
         module=args.module,
-        settings=settings,
-        function_key=key,
-        master_key=master,
+        host=args.host,
+        port=args.port or settings_port or DEFAULT_PORT,
+        workers=worker_count(environment),
+        environment=environment,
+        state_dir=args.state_dir,
+        log_level=args.log_level,
     )
-    return host, port
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = parse_args(argv)
+    configure_logging(args.log_level)
     try:
-        host, port = build(args)
-    except (CliError, HostStartError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        return build(args).run()
+    except (CliError, SupervisorError) as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
-    log.info(
-        "Functions host listening on http://%s:%d (function keys %s)",
-        args.host,
-        port,
-        "enforced" if host.keys.enforced else "not enforced",
-    )
-    uvicorn.run(host.asgi, host=args.host, port=port, log_level="warning", lifespan="on")
-    return 0
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@
 - ``GET /admin/host/status``: the fields of Azure's ``HostStatus``
   (Azure/azure-functions-host, ``Models/HostStatus.cs``, ``Controllers/HostController.cs``).
 - Local test support only: ``/admin/devstack/faults`` (POST, DELETE, GET; counted or random
-  Event Grid delivery failures, see ``devstack.host.faults``) and
-  ``GET /admin/devstack/invocations``.
+  Event Grid delivery failures, see ``devstack.host.faults``),
+  ``GET /admin/devstack/invocations`` and ``GET``/``DELETE /admin/devstack/storage-calls``
+  (``devstack.host.storage_calls``); both are summed over the host's worker processes
+  (``devstack.host.peers``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from starlette.responses import JSONResponse, Response
 from devstack.host.eventgrid_webhook import invoke_event
 from devstack.host.faults import ANY_FUNCTION, Phase
 from devstack.host.indexing import HTTP_TRIGGER, TIMER_TRIGGER, FunctionInfo
+from devstack.host.peers import Peers
+from devstack.host.storage_calls import StorageCalls
 from devstack.host.web import Handler, empty, text
 
 if TYPE_CHECKING:
@@ -38,6 +42,7 @@ FUNCTIONS_PREFIX = "/admin/functions/"
 HOST_VERSION = "4.1037.0"
 PROCESS_STARTED = time.monotonic()
 HOST_ID_SETTING = "AzureFunctionsWebHost__hostid"  # the setting's own spelling
+INVOCATIONS = "invocations"
 
 
 class AdminRoutes:
@@ -46,11 +51,15 @@ class AdminRoutes:
     def __init__(self, host: FunctionsHost) -> None:
         self._host = host
         self._background: set[asyncio.Task[None]] = set()
+        self.peers = Peers()  # the host's other worker processes
+        self.peers.answer(INVOCATIONS, self._local_invocations)
+        self._storage_calls = StorageCalls(self.peers)
         self._routes: dict[str, tuple[tuple[str, ...], Handler]] = {
             "/admin/host/status": (("GET",), self._status),
             "/admin/functions": (("GET",), self._list_functions),
             "/admin/devstack/faults": (("GET", "POST", "DELETE"), self._faults),
             "/admin/devstack/invocations": (("GET",), self._invocations),
+            "/admin/devstack/storage-calls": (("GET", "DELETE"), self._storage_calls.handle),
         }
 
     def route(self, lower_path: str) -> tuple[tuple[str, ...], Handler] | None:
@@ -155,9 +164,18 @@ class AdminRoutes:
             }
         )
 
-    async def _invocations(self, request: Request) -> Response:
+    def _local_invocations(self) -> dict[str, dict[str, int]]:
         invoker = self._host.invoker
-        counts = {name: vars(invoker.count(name)).copy() for name in sorted(self._host.functions)}
+        return {name: vars(invoker.count(name)).copy() for name in sorted(self._host.functions)}
+
+    async def _invocations(self, request: Request) -> Response:
+        counts: dict[str, dict[str, int]] = {}
+        for answer in await asyncio.to_thread(self.peers.ask_all, INVOCATIONS):
+            assert isinstance(answer, dict)
+            for name, kinds in answer.items():
+                into = counts.setdefault(name, {})
+                for kind, n in kinds.items():
+                    into[kind] = into.get(kind, 0) + n
         return JSONResponse(counts)
 
     async def _faults(self, request: Request) -> Response:

@@ -5,6 +5,10 @@ so a slow run skips the occurrences it overran rather than queueing them. ``past
 when an invocation starts more than ``past_due_after`` (1 s) behind its scheduled time.
 Schedule status is kept in memory only: ``useMonitor`` past-due detection across restarts
 (which the host keeps in storage) is not emulated.
+
+With several worker processes, only one of them runs the schedules (``scheduling=False`` in the
+others), so a timer fires once per occurrence, as the host's singleton lock makes it in Azure;
+every worker still runs a timer function invoked through ``/admin/functions/{name}``.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class TimerScheduler:
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         past_due_after: timedelta = timedelta(seconds=1),
+        scheduling: bool = True,
     ) -> None:
         for info in timers:
             if info.timer is None:
@@ -55,12 +60,16 @@ class TimerScheduler:
         self._clock = clock
         self._sleep = sleep
         self._past_due_after = past_due_after
+        self.scheduling = scheduling
         self._locks = {name: asyncio.Lock() for name in self._timers}
         self._status = {name: _Status() for name in self._timers}
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        """Start one loop per timer (call on the event loop that serves the host)."""
+        """Start one loop per timer (call on the event loop that serves the host); nothing
+        when this worker does not run the schedules."""
+        if not self.scheduling:
+            return
         for info in self._timers.values():
             assert info.timer is not None
             if info.timer.run_on_startup:

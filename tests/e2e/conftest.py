@@ -1,65 +1,28 @@
 """The whole local stack, once for the e2e tests: the session Azurite, the host, the emulator.
 
 ``stack`` is package-scoped: started at the first e2e test, stopped after the last one (for the
-e2e tests that is the same as session scope). Loading the app applies its settings to
-``os.environ`` (as the Functions worker would); the environment is restored when the stack stops,
-so later tests do not see the e2e stack's settings.
+e2e tests that is the same as session scope). Its host runs ``E2E_HOST_WORKERS`` worker
+processes (``tests/e2e/stack.py``); ``test_tracing.py`` overrides it with a stack whose host runs
+in the test process, where its spans can be seen.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from devstack.azurite import PROJECT_ROOT, Azurite, free_port
-from devstack.seed import app_seed_hook
-from devstack.settings import SAMPLE_FILE, StackConfig, read_values
+from devstack.azurite import Azurite
 from devstack.stack import LocalStack
-from tests.e2e.stack import (
-    E2E_DELIVERY_MULTIPLIER,
-    E2E_FUNCTION_KEY,
-    E2E_MASTER_KEY,
-    E2E_RETRY_DELAYS_SECONDS,
-    E2E_TOPIC_KEY,
-)
-
-
-def e2e_config(storage: str) -> StackConfig:
-    """The sample's settings (never the developer's local.settings.json), on free ports."""
-    values = read_values(PROJECT_ROOT / SAMPLE_FILE)
-    return StackConfig.from_values(
-        values,
-        storage=storage,
-        host_port=free_port(),
-        eventgrid_port=free_port(),
-        function_key=E2E_FUNCTION_KEY,
-        master_key=E2E_MASTER_KEY,
-        topic_key=E2E_TOPIC_KEY,
-        retry_delays_seconds=E2E_RETRY_DELAYS_SECONDS,
-        delivery_multiplier=E2E_DELIVERY_MULTIPLIER,
-    )
+from tests.e2e.stack import e2e_config, running_stack
 
 
 @pytest.fixture(scope="package")
 def stack(azurite: Azurite) -> Iterator[LocalStack]:
     """The started stack (reusing the session Azurite); see ``tests/e2e/stack.py`` constants."""
-    saved = dict(os.environ)
-    lines: list[str] = []
-    local = LocalStack(
-        e2e_config(azurite.connection_string),
-        on_storage_ready=app_seed_hook(lines.append),
-        report=lines.append,
-    )
-    local.start()
-    try:
+    with running_stack(e2e_config(azurite.connection_string)) as local:
         yield local
-    finally:
-        local.stop()
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Literal, TypeVar
 
 import httpx
+
+from devstack.azurite import PROJECT_ROOT, free_port
+from devstack.seed import app_seed_hook
+from devstack.settings import SAMPLE_FILE, StackConfig, read_values
+from devstack.stack import LocalStack
 
 T = TypeVar("T")
 
@@ -21,6 +28,44 @@ E2E_TOPIC_KEY: Final = "e2e-topic-key"
 E2E_RETRY_DELAYS_SECONDS: Final[tuple[float, ...]] = (0.2, 0.5, 1.0)
 # Every matched event is delivered this many times, independently: consumers must be idempotent.
 E2E_DELIVERY_MULTIPLIER: Final = 2
+# Several host worker processes, as `make run` on a machine with several cores: a request, an
+# admin call and an event delivery may each reach a different worker.
+E2E_HOST_WORKERS: Final = 2
+
+
+def e2e_config(storage: str, **overrides: Any) -> StackConfig:
+    """The sample's settings (never the developer's local.settings.json), on free ports."""
+    values = read_values(PROJECT_ROOT / SAMPLE_FILE)
+    values["FUNCTIONS_WORKER_PROCESS_COUNT"] = str(E2E_HOST_WORKERS)
+    return StackConfig.from_values(
+        values,
+        storage=storage,
+        host_port=free_port(),
+        eventgrid_port=free_port(),
+        function_key=E2E_FUNCTION_KEY,
+        master_key=E2E_MASTER_KEY,
+        topic_key=E2E_TOPIC_KEY,
+        retry_delays_seconds=E2E_RETRY_DELAYS_SECONDS,
+        delivery_multiplier=E2E_DELIVERY_MULTIPLIER,
+        **overrides,
+    )
+
+
+@contextlib.contextmanager
+def running_stack(config: StackConfig) -> Iterator[LocalStack]:
+    """A started stack on ``config``, seeded; stopped afterwards. Starting it applies the app's
+    settings to ``os.environ`` (as the Functions worker would); they are restored on the way
+    out, so later tests do not see this stack's settings."""
+    saved = dict(os.environ)
+    lines: list[str] = []
+    local = LocalStack(config, on_storage_ready=app_seed_hook(lines.append), report=lines.append)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def wait_for(

@@ -1,8 +1,9 @@
 """One trace per story: a booking's HTTP request, every publish and every handler of its saga.
 
-The whole local stack runs in this process, so an in-memory exporter on the process's tracer
-provider sees the host's spans as they end. The test is the caller: it sends a ``traceparent``
-from its own CLIENT span, so the trace id is known before the request is made.
+This module's stack runs its Functions host in this process (``host_in_process``), so an
+in-memory exporter on the process's tracer provider sees the host's spans as they end. The test
+is the caller: it sends a ``traceparent`` from its own CLIENT span, so the trace id is known
+before the request is made.
 """
 
 from __future__ import annotations
@@ -19,13 +20,21 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from adapters.telemetry import ATTR_EVENT_TYPE, ATTR_RESERVATION_ID, ATTR_SUBSCRIPTION
+from devstack.azurite import Azurite
 from devstack.stack import LocalStack
-from tests.e2e.stack import booking, wait_for
+from tests.e2e.stack import booking, e2e_config, running_stack, wait_for
 from tests.support.spans import memory_exporter
 
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 30.0
+
+
+@pytest.fixture(scope="module")
+def stack(azurite: Azurite) -> Iterator[LocalStack]:
+    """Overrides the package's stack: this one's host runs in this process."""
+    with running_stack(e2e_config(azurite.connection_string, host_in_process=True)) as local:
+        yield local
 
 
 @pytest.fixture

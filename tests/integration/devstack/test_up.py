@@ -1,5 +1,8 @@
 """``python -m devstack up`` as ``make run`` runs it: a real process, real ports, real signals.
 
+Its Functions host (a supervisor and its worker processes) and its Event Grid emulator run in
+processes of their own; Ctrl-C must stop every one of them and free every port.
+
 Each test uses a temporary settings file (the repository's local.settings.json is never touched)
 on free ports, and scrubs the settings from the child's environment, which would otherwise win
 over the file (as with Core Tools).
@@ -17,6 +20,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from devstack.azurite import PROJECT_ROOT, AzuritePorts, connection_string, free_port, port_in_use
@@ -107,8 +111,14 @@ def test_up_serves_health_then_stops_cleanly_on_sigint(tmp_path: Path) -> None:
             in output
         )
 
+        # Azurite, the emulator, the host's supervisor and its workers: none may outlive Ctrl-C.
+        descendants = psutil.Process(process.pid).children(recursive=True)
+        workers = [p for p in descendants if "devstack.host.worker" in " ".join(p.cmdline())]
+        assert len(workers) >= 1, [p.cmdline() for p in descendants]
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=EXIT_WITHIN_SECONDS)
+        _, orphans = psutil.wait_procs(descendants, timeout=EXIT_WITHIN_SECONDS)
+        assert orphans == [], f"left running after Ctrl-C: {orphans}"
     finally:
         if process.poll() is None:  # a failed assertion: still stop it (and its Azurite) cleanly
             process.send_signal(signal.SIGINT)
@@ -120,6 +130,7 @@ def test_up_serves_health_then_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     output = log_path.read_text(errors="replace")
     assert code == 0, output
     assert "==> stopped" in output
+    assert "Traceback" not in output
     for port in (host_port, eventgrid_port, *vars(azurite_ports).values()):
         assert not port_in_use(port), f"port {port} still in use after exit:\n{output}"
 

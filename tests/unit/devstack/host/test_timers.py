@@ -117,3 +117,26 @@ def test_an_occurrence_is_skipped_while_the_function_still_runs() -> None:
     asyncio.run(main())
     assert started[0] == START
     assert len(started) >= 2
+
+
+def test_a_worker_that_does_not_schedule_fires_only_when_invoked() -> None:
+    info = timer_function("* * * * * *", run_on_startup=True)
+    fake = FakeTime()
+    fired: list[datetime] = []
+
+    async def main() -> None:
+        async def run(_: FunctionInfo, request: func.TimerRequest) -> None:
+            fired.append(fake.now)
+
+        scheduler = TimerScheduler(
+            [info], run, clock=fake.clock, sleep=fake.sleep, scheduling=False
+        )
+        scheduler.start()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert fired == []  # neither at start-up nor on its schedule: another worker does that
+        await scheduler.invoke_now(info)
+        await scheduler.stop()
+
+    asyncio.run(main())
+    assert fired == [START]
