@@ -30,7 +30,14 @@ from bench.ceiling import ASSUMED_PROFILE, measure_ceiling
 from bench.charts import write_charts
 from bench.history import seed_history
 from bench.phases import availability_probe, relay_probe, run_load
-from bench.report import DOC, RESULTS_DIR, figures_markdown, replace_block, targets
+from bench.report import (
+    DOC,
+    RESULTS_DIR,
+    figures_markdown,
+    missing_keys,
+    replace_block,
+    targets,
+)
 from bench.stack import BenchStack
 
 SATURATED_SHARE = 0.85  # a run completing less than this share of its offered rate is saturated
@@ -203,6 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{prefix}{name}" for name in write_charts(results, output.parent, prefix=prefix)
     ]
     output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    missing = missing_keys(results)
+    if missing:
+        print(f"bench: the results lack {', '.join(missing)}", file=sys.stderr)
+        return 1
     print(figures_markdown(results))
     print(f"bench: wrote {output} and {', '.join(results['charts'])}")
     if not args.quick and output.resolve() == (RESULTS_DIR / "latest.json").resolve():
