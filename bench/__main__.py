@@ -28,6 +28,7 @@ import httpx
 
 from bench.ceiling import ASSUMED_PROFILE, measure_ceiling
 from bench.charts import write_charts
+from bench.costs import cost_per_million
 from bench.history import seed_history
 from bench.phases import availability_probe, relay_probe, run_load
 from bench.report import (
@@ -169,6 +170,12 @@ class Bench:
             "pureBooking": pure,
             "storageCallsPerBooking": storage,
             "eventGridPerBooking": pure["eventGridPerBooking"],
+            "executionsPerBooking": pure["executionsPerBooking"],
+            "costPerMillionBookingsUsd": cost_per_million(
+                storage or {"total": sum(ASSUMED_PROFILE.values()), "byKind": ASSUMED_PROFILE},
+                pure["eventGridPerBooking"],
+                pure["executionsPerBooking"],
+            ),
             "peakCompletedPerSecond": peak,
             "processesAtPeak": peak_run["processes"],
             "ceiling": ceiling,

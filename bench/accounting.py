@@ -3,13 +3,16 @@
 Storage calls come from the host's ``GET /admin/devstack/storage-calls`` (counted at the
 adapters, per saga step = the function being invoked, per kind). The frontdesk projection's
 subscriber is reported on its own line: it is a read model beside the saga, not a step of it.
-Event Grid figures are differences of the emulator's ``/devstack/stats`` counters.
+Event Grid figures are differences of the emulator's ``/devstack/stats`` counters. Function
+executions and their durations come from the host's log line per invocation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Final
+
+from bench.stats import summary_ms
 
 KINDS: Final = (
     "transaction",
@@ -76,4 +79,27 @@ def eventgrid_per_booking(
     return {
         "publishes": round(published / bookings, 2),
         "deliveries": round((delivered(after) - delivered(before)) / bookings, 2),
+    }
+
+
+def executions_per_booking(
+    durations_ms: Mapping[str, list[float]], bookings: int
+) -> dict[str, Any] | None:
+    """Per function: executions per booking and their duration percentiles; and the total
+    execution seconds per booking (what a consumption plan bills as active time)."""
+    if bookings <= 0:
+        return None
+    functions = {
+        name: {
+            "perBooking": round(len(values) / bookings, 2),
+            "durationMs": summary_ms([v / 1000 for v in values]),
+        }
+        for name, values in sorted(durations_ms.items())
+    }
+    total_ms = sum(sum(values) for values in durations_ms.values())
+    count = sum(len(values) for values in durations_ms.values())
+    return {
+        "executions": round(count / bookings, 2),
+        "executionSeconds": round(total_ms / 1000 / bookings, 4),
+        "byFunction": functions,
     }

@@ -26,7 +26,7 @@ def _series(runs: list[dict[str, Any]], figure: str, pct: str) -> tuple[list[flo
 def write_charts(results: dict[str, Any], directory: Path, *, prefix: str = "") -> list[str]:
     """Latency percentiles against offered rate; completions per second over time per rate."""
     directory.mkdir(parents=True, exist_ok=True)
-    runs = results["rates"]
+    runs = [*results["rates"], *results.get("search", [])]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, figure, title in (
         (axes[0], "acceptedMs", "accept latency"),

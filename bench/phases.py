@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import httpx
 
-from bench.accounting import eventgrid_per_booking, storage_per_booking
+from bench.accounting import eventgrid_per_booking, executions_per_booking, storage_per_booking
 from bench.collect import fetch_reservations, summarize
 from bench.load import LoadSpec
 from bench.procstats import ProcessSampler
@@ -51,6 +51,7 @@ def run_load(
         seed=day_offset,
         today=datetime.now(UTC).date().isoformat(),
     )
+    mark = stack.log_mark()
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         spec_file, out_file = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec_file.write_text(spec.to_json(), encoding="utf-8")
@@ -66,6 +67,7 @@ def run_load(
         records: list[dict[str, Any]] = json.loads(out_file.read_text(encoding="utf-8"))
     # Counters before reading the reservations back, so the bench's own reads are not counted.
     calls, grid_after = stack.storage_calls(), stack.emulator_stats()
+    executions = stack.executions(mark)
     ids = {r["reservation_id"] for r in records if r["reservation_id"]}
     followed = {r["reservation_id"] for r in records if r["op"] != "book"}
     reservations = fetch_reservations(stack.api_url, stack.function_key, ids, with_events=followed)
@@ -79,6 +81,7 @@ def run_load(
             "wallSeconds": round(wall, 1),
             "storageCallsPerBooking": storage_per_booking(calls, counted),
             "eventGridPerBooking": eventgrid_per_booking(grid_before, grid_after, counted),
+            "executionsPerBooking": executions_per_booking(executions, counted),
             "processes": sampler.result(),
         }
     )

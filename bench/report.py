@@ -164,6 +164,7 @@ def figures_markdown(results: Mapping[str, Any]) -> str:
                 str(point["relay"].get("ms")),
             )
         )
+    lines += _steps(results) + _costs(results)
     lines += ["", "| process | CPU s | peak RSS MB |", "|---|---|---|"]
     for role, figures in results.get("processesAtPeak", {}).items():
         lines.append(f"| {role} | {figures['cpuSeconds']:g} | {figures['peakRssMb']:g} |")
@@ -172,6 +173,43 @@ def figures_markdown(results: Mapping[str, Any]) -> str:
         met = {True: "yes", False: "**no**", None: "not measured"}[row["met"]]
         lines.append(f"| {row['target']} | {row['goal']} | {row['value']} | {met} |")
     return "\n".join(lines)
+
+
+def _steps(results: Mapping[str, Any]) -> list[str]:
+    executions = results.get("executionsPerBooking")
+    if not executions:
+        return []
+    lines = [
+        "",
+        f"Where the time goes (pure bookings at {results['pureBooking']['offeredPerSecond']:g}/s; "
+        f"{executions['executions']:g} executions and {executions['executionSeconds']:g} s of "
+        "execution per booking):",
+        "",
+        _row("function", "executions per booking", "duration p50 / p95 / p99 ms"),
+        "|---|---|---|",
+    ]
+    for name, figures in executions["byFunction"].items():
+        lines.append(_row(f"`{name}`", f"{figures['perBooking']:g}", _ms(figures["durationMs"])))
+    return lines
+
+
+def _costs(results: Mapping[str, Any]) -> list[str]:
+    costs = results.get("costPerMillionBookingsUsd")
+    if not costs:
+        return []
+    lines = [
+        "",
+        f"Cost per million bookings (USD, {costs['region']} prices as of {costs['pricesAsOf']}):",
+        "",
+        _row("item", "low", "high", "basis"),
+        "|---|---|---|---|",
+    ]
+    for name in ("tableTransactions", "eventGridOperations", "flexExecutions", "flexGbSeconds"):
+        item = costs[name]
+        lines.append(_row(name, f"{item['low']:.2f}", f"{item['high']:.2f}", item["basis"]))
+    total = costs["total"]
+    lines.append(_row("**total**", f"**{total['low']:.2f}**", f"**{total['high']:.2f}**", ""))
+    return lines
 
 
 def replace_block(document: str, block: str) -> str:

@@ -9,6 +9,7 @@ admin reads below.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,16 @@ import psutil
 from chaos.stack import FUNCTION_KEY, ChaosStack, EmulatorFaults
 
 MASTER_KEY_SETTING = "DEVSTACK_MASTER_KEY"
+# The host's log line per invocation, as the Functions host writes it.
+EXECUTED = re.compile(
+    r"Executed 'Functions\.([^']+)' \((?:Succeeded|Failed), Id=[^,]*, Duration=(\d+)ms\)"
+)
 STORAGE_CALLS_PATH = "/admin/devstack/storage-calls"
 
 
 class BenchStack:
     def __init__(self, workdir: Path, report: Any = print) -> None:
+        self.workdir = workdir
         self._stack = ChaosStack(workdir, seed=1, faults=EmulatorFaults(), report=report)
         self.client = httpx.Client(timeout=30.0, trust_env=False)
 
@@ -83,6 +89,26 @@ class BenchStack:
         if azurite_pid is not None:
             with contextlib.suppress(psutil.Error):
                 found["azurite"] = psutil.Process(azurite_pid)
+        return found
+
+    # -- the host's log -------------------------------------------------------------------------
+
+    def _host_logs(self) -> list[Path]:
+        return sorted(self.workdir.glob("host*.log"))
+
+    def log_mark(self) -> dict[Path, int]:
+        """Where each host log ends now (``executions`` reads from there)."""
+        return {path: path.stat().st_size for path in self._host_logs()}
+
+    def executions(self, mark: dict[Path, int]) -> dict[str, list[float]]:
+        """Duration (ms) of every invocation logged since ``mark``, per function."""
+        found: dict[str, list[float]] = {}
+        for path in self._host_logs():
+            with path.open("rb") as log:
+                log.seek(mark.get(path, 0))
+                text = log.read().decode("utf-8", errors="replace")
+            for name, ms in EXECUTED.findall(text):
+                found.setdefault(name, []).append(float(ms))
         return found
 
     # -- admin reads ----------------------------------------------------------------------------
