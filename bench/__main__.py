@@ -60,7 +60,7 @@ class Plan:
 
 def plan_of(args: argparse.Namespace) -> Plan:
     if args.quick:
-        return Plan((4, 16), 3, 0, 8, (0, 500), 4, 3, 3, 20, 90)
+        return Plan((4, 8), 2, 0, 8, (0, 200), 4, 2, 2, 20, 60)
     history = (0, 10_000, 100_000) if args.history_100k else (0, 10_000)
     rates = tuple(float(r) for r in args.rates.split(","))
     return Plan(rates, args.duration, 2, 8, history, 4, 5, 10, 40, 240)

@@ -30,6 +30,7 @@ from domain.stay import Stay
 
 BATCH_ROWS: Final = 100  # Azure's limit for one entity-group transaction
 NIGHTS_PER_STAY: Final = 2
+PROGRESS_EVERY: Final = 1000
 
 
 def reservation_rows(index: int, today: date) -> list[dict[str, Any]]:
@@ -89,10 +90,12 @@ def _insert_reservations(connection_string: str, first: int, count: int, today: 
     day = date.fromisoformat(today)
     conn = expand_connection_string(connection_string)
     with TableClient.from_connection_string(conn, RESERVATIONS_TABLE) as table:
-        for index in range(first, first + count):
+        for done, index in enumerate(range(first, first + count), start=1):
             table.submit_transaction(
                 [(TransactionOperation.CREATE, row) for row in reservation_rows(index, day)]
             )
+            if done % PROGRESS_EVERY == 0:
+                print(f"    seeding: {done:,}/{count:,} by one process", flush=True)
     return count
 
 
