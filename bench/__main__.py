@@ -142,7 +142,12 @@ class Bench:
         seeded = 0
         for count in plan.history[1:]:
             self.say(f"history: seeding up to {count:,} reservations")
-            seeding = seed_history(self.stack.connection_string, count - seeded, first=seeded)
+            try:
+                seeding = seed_history(self.stack.connection_string, count - seeded, first=seeded)
+            except RuntimeError as error:  # the rest of the run is still worth reporting
+                self.say(f"  seeding failed: {error}")
+                history.append({"reservations": count, "error": str(error)})
+                break
             seeded = count
             self.say(f"  seeded in {seeding['seconds']} s ({seeding['reservationsPerSecond']}/s)")
             point = self.history_point(count)

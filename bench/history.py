@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from multiprocessing import get_context
 from typing import Any, Final
 
-from azure.data.tables import TableClient, TransactionOperation
+from azure.core.exceptions import AzureError, ResourceExistsError, ServiceResponseError
+from azure.data.tables import TableClient, TableTransactionError, TransactionOperation
 
 from adapters.cloudevents import to_cloudevent
 from adapters.connection import expand_connection_string
@@ -29,6 +30,8 @@ from domain.reservation import Guest, Reservation
 from domain.stay import Stay
 
 BATCH_ROWS: Final = 100  # Azure's limit for one entity-group transaction
+THREADS: Final = 4  # per process: overlaps each batch's round trip with the next one's build
+ATTEMPTS: Final = 4
 NIGHTS_PER_STAY: Final = 2
 PROGRESS_EVERY: Final = 1000
 
@@ -86,25 +89,63 @@ def night_rows(count: int, today: date) -> dict[str, list[dict[str, Any]]]:
     return partitions
 
 
+def _submit(table: TableClient, operations: list[tuple[TransactionOperation, Any]]) -> None:
+    """One batch; a dropped connection is retried (the SDK does not retry a batch POST), and a
+    retried insert that finds its rows already there had succeeded the first time."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            table.submit_transaction(operations)
+            return
+        except (ResourceExistsError, TableTransactionError) as error:
+            if attempt > 1 and "EntityAlreadyExists" in str(error):
+                return
+            raise
+        except ServiceResponseError:
+            if attempt == ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
+
+
+def _in_threads(work: list[Any], do: Any) -> None:
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for future in [pool.submit(do, item) for item in work]:
+            future.result()
+
+
 def _insert_reservations(connection_string: str, first: int, count: int, today: str) -> int:
     day = date.fromisoformat(today)
     conn = expand_connection_string(connection_string)
-    with TableClient.from_connection_string(conn, RESERVATIONS_TABLE) as table:
-        for done, index in enumerate(range(first, first + count), start=1):
-            table.submit_transaction(
-                [(TransactionOperation.CREATE, row) for row in reservation_rows(index, day)]
-            )
-            if done % PROGRESS_EVERY == 0:
-                print(f"    seeding: {done:,}/{count:,} by one process", flush=True)
+    started = time.monotonic()
+    try:
+        with TableClient.from_connection_string(conn, RESERVATIONS_TABLE) as table:
+            for start in range(first, first + count, PROGRESS_EVERY):
+                indexes = range(start, min(first + count, start + PROGRESS_EVERY))
+                _in_threads(
+                    list(indexes),
+                    lambda index: _submit(
+                        table,
+                        [(TransactionOperation.CREATE, r) for r in reservation_rows(index, day)],
+                    ),
+                )
+                done = indexes.stop - first
+                rate = done / (time.monotonic() - started)
+                print(f"    seeding: {done:,}/{count:,} by one process ({rate:.0f}/s)", flush=True)
+    except AzureError as error:  # tracebacks do not cross the process boundary
+        raise RuntimeError(f"seeding reservations failed: {error}") from None
     return count
 
 
 def _insert_rows(connection_string: str, rows: list[dict[str, Any]]) -> int:
     conn = expand_connection_string(connection_string)
-    with TableClient.from_connection_string(conn, ROOMS_TABLE) as table:
-        for start in range(0, len(rows), BATCH_ROWS):
-            batch = rows[start : start + BATCH_ROWS]
-            table.submit_transaction([(TransactionOperation.UPSERT, row) for row in batch])
+    batches = [rows[start : start + BATCH_ROWS] for start in range(0, len(rows), BATCH_ROWS)]
+    try:
+        with TableClient.from_connection_string(conn, ROOMS_TABLE) as table:
+            _in_threads(
+                batches,
+                lambda batch: _submit(table, [(TransactionOperation.UPSERT, r) for r in batch]),
+            )
+    except AzureError as error:
+        raise RuntimeError(f"seeding room-nights failed: {error}") from None
     return len(rows)
 
 

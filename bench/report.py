@@ -154,6 +154,9 @@ def figures_markdown(results: Mapping[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for point in results.get("history", []):
+        if "error" in point:
+            lines.append(_row(f"{point['reservations']:,}", f"not measured: {point['error']}"))
+            continue
         run = point["booking"]
         lines.append(
             _row(
