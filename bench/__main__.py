@@ -94,9 +94,10 @@ class Bench:
             say=self.say,
         )
 
-    def history_point(self, reservations: int) -> dict[str, Any]:
+    def history_point(self, reservations: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The history probes, and the low-rate booking run they made."""
         booking = self.load(self.plan.history_rate, self.plan.history_duration, "pure")
-        return {
+        point = {
             "reservations": reservations,
             "booking": {
                 k: booking[k] for k in ("acceptedMs", "toTerminalMs", "completedPerSecond")
@@ -104,6 +105,7 @@ class Bench:
             "availabilityMs": availability_probe(self.stack),
             "relay": relay_probe(self.stack),
         }
+        return point, booking
 
     def search(self, runs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], float | None]:
         """Bisect between the highest unsaturated and the lowest saturated offered rate."""
@@ -130,7 +132,8 @@ class Bench:
         self.load(2, 2, "pure")
         history: list[dict[str, Any]] = []
         self.say("history: probes on the fresh store")
-        history.append(self.history_point(0))
+        fresh, unloaded = self.history_point(0)
+        history.append(fresh)
         rates: list[dict[str, Any]] = []
         for rate in plan.rates:
             self.say(f"mix at {rate:g} bookings/s for {plan.duration:g} s")
@@ -150,7 +153,7 @@ class Bench:
                 break
             seeded = count
             self.say(f"  seeded in {seeding['seconds']} s ({seeding['reservationsPerSecond']}/s)")
-            point = self.history_point(count)
+            point, _ = self.history_point(count)
             point["seeding"] = seeding
             history.append(point)
         storage = pure["storageCallsPerBooking"]
@@ -175,19 +178,39 @@ class Bench:
             "pureBooking": pure,
             "storageCallsPerBooking": storage,
             "eventGridPerBooking": pure["eventGridPerBooking"],
-            "executionsPerBooking": pure["executionsPerBooking"],
+            # Execution time grows with queueing, so the cost model and the step table take
+            # it from the unloaded run (pure bookings at the history rate, on the fresh store).
+            "unloaded": {
+                key: unloaded[key]
+                for key in (
+                    "offeredPerSecond",
+                    "acceptedMs",
+                    "toTerminalMs",
+                    "executionsPerBooking",
+                )
+            },
+            "executionsPerBooking": unloaded["executionsPerBooking"],
             "costPerMillionBookingsUsd": cost_per_million(
                 storage or {"total": sum(ASSUMED_PROFILE.values()), "byKind": ASSUMED_PROFILE},
                 pure["eventGridPerBooking"],
-                pure["executionsPerBooking"],
+                unloaded["executionsPerBooking"],
             ),
             "peakCompletedPerSecond": peak,
-            "processesAtPeak": peak_run["processes"],
+            "processesAtPeak": _cpu_per_booking(peak_run),
             "ceiling": ceiling,
             "ceilingBookingsPerSecond": ceiling_rate,
             "ceilingRatio": round(peak / ceiling_rate, 2) if ceiling_rate else None,
             "history": history,
         }
+
+
+def _cpu_per_booking(run: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The run's process figures, each with its CPU milliseconds per completed booking."""
+    completed = max(1, run["toTerminalMs"]["count"])
+    return {
+        role: {**figures, "cpuMsPerBooking": round(figures["cpuSeconds"] * 1000 / completed, 1)}
+        for role, figures in run["processes"].items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -168,9 +168,18 @@ def figures_markdown(results: Mapping[str, Any]) -> str:
             )
         )
     lines += _steps(results) + _costs(results)
-    lines += ["", "| process | CPU s | peak RSS MB |", "|---|---|---|"]
+    lines += [
+        "",
+        "Processes during the run with the most completed bookings/s:",
+        "",
+        _row("process", "CPU s", "CPU ms per completed booking", "peak RSS MB"),
+        "|---|---|---|---|",
+    ]
     for role, figures in results.get("processesAtPeak", {}).items():
-        lines.append(f"| {role} | {figures['cpuSeconds']:g} | {figures['peakRssMb']:g} |")
+        per_booking = figures.get("cpuMsPerBooking")
+        lines.append(
+            _row(role, f"{figures['cpuSeconds']:g}", f"{per_booking}", f"{figures['peakRssMb']:g}")
+        )
     lines += ["", "| target | goal | this run | met |", "|---|---|---|---|"]
     for row in results["targets"]:
         met = {True: "yes", False: "**no**", None: "not measured"}[row["met"]]
@@ -182,17 +191,29 @@ def _steps(results: Mapping[str, Any]) -> list[str]:
     executions = results.get("executionsPerBooking")
     if not executions:
         return []
+    unloaded = results.get("unloaded", results["pureBooking"])
     lines = [
         "",
-        f"Where the time goes (pure bookings at {results['pureBooking']['offeredPerSecond']:g}/s; "
-        f"{executions['executions']:g} executions and {executions['executionSeconds']:g} s of "
-        "execution per booking):",
+        f"Where the time goes, unloaded (pure bookings at {unloaded['offeredPerSecond']:g}/s on "
+        f"the fresh store; {executions['executions']:g} executions and "
+        f"{executions['executionSeconds'] * 1000:.0f} ms of execution per booking):",
         "",
         _row("function", "executions per booking", "duration p50 / p95 / p99 ms"),
         "|---|---|---|",
     ]
+    in_functions = 0.0
     for name, figures in executions["byFunction"].items():
         lines.append(_row(f"`{name}`", f"{figures['perBooking']:g}", _ms(figures["durationMs"])))
+        in_functions += (figures["durationMs"].get("p50") or 0.0) * figures["perBooking"]
+    terminal = unloaded["toTerminalMs"].get("p50")
+    if terminal is not None:
+        lines.append(
+            _row(
+                "between the functions, about (Event Grid publish and delivery, HTTP, queueing)",
+                "",
+                f"{max(0.0, terminal - in_functions):.0f} of the {terminal:g} ms p50 to terminal",
+            )
+        )
     return lines
 
 
