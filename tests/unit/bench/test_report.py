@@ -62,7 +62,16 @@ def _results() -> dict[str, Any]:
         "executionsPerBooking": executions,
         "costPerMillionBookingsUsd": cost_per_million(storage, grid, executions),
         "peakCompletedPerSecond": 26.0,
-        "processesAtPeak": {"host": {"pid": 1, "cpuSeconds": 10.0, "peakRssMb": 90.0}},
+        "processesAtPeak": {
+            "host": {"pid": 1, "cpuSeconds": 10.0, "peakRssMb": 90.0, "cpuMsPerBooking": 50.0},
+            "host-child-1": {
+                "pid": 2,
+                "cpuSeconds": 5.0,
+                "peakRssMb": 80.0,
+                "cpuMsPerBooking": 25.0,
+            },
+            "azurite": {"pid": 3, "cpuSeconds": 4.0, "peakRssMb": 200.0, "cpuMsPerBooking": 20.0},
+        },
         "ceiling": {"profileSource": "measured"},
         "ceilingBookingsPerSecond": 40.0,
         "ceilingRatio": 0.65,
@@ -113,6 +122,9 @@ def test_the_docs_block_quotes_the_figures_and_is_replaced_between_the_markers()
     assert "**40 bookings/s**" in block
     assert "| 10,000 | 15.0 / 40.0 |" in block
     assert "`rooms`: 1 transaction" in block
+    # a role's processes add up: the host and its worker
+    assert "- host: 75.0 ms; one core sustains at most 13 bookings/s of it" in block
+    assert "- azurite: 20.0 ms; one core sustains at most 50 bookings/s of it" in block
     document = f"# T\n\nintro\n{BEGIN}\nold figures\n{END}\nafter\n"
     replaced = replace_block(document, block)
     assert "old figures" not in replaced
