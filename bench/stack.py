@@ -73,6 +73,8 @@ class BenchStack:
         """Every process of the stack by role: the host and each of its workers, the emulator,
         Azurite's node process."""
         found: dict[str, psutil.Process] = {}
+        # The launcher keeps its processes to itself; reading them here keeps that dependence
+        # in this one module.
         roots = {
             "host": getattr(self._stack, "_host", None),
             "emulator": getattr(self._stack, "_emulator", None),
@@ -83,7 +85,8 @@ class BenchStack:
             with contextlib.suppress(psutil.Error):
                 root = psutil.Process(popen.pid)
                 found[role] = root
-                for n, child in enumerate(root.children(recursive=True), start=1):
+                children = sorted(root.children(recursive=True), key=lambda p: p.pid)
+                for n, child in enumerate(children, start=1):
                     found[f"{role}-child-{n}"] = child
         azurite_pid = self._stack.azurite.pid
         if azurite_pid is not None:
