@@ -62,7 +62,7 @@ test: setup browser lint ## lint, then unit, integration, e2e and browser tests 
 unit: $(STAMP_PY) ## unit tests only (no I/O)
 	@$(PY) -m pytest tests/unit
 
-bench: setup ## benchmarks against a stack it starts; writes bench/results/latest.json
+bench: setup ## open-loop benchmark on a stack it starts; writes bench/results/ and docs/performance.md figures
 	@$(PY) -m bench
 
 chaos: setup ## fault injection + saga audit on a stack it starts; writes chaos/results/latest.json

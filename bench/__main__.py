@@ -1,169 +1,263 @@
-"""`make bench`: N bookings at concurrency C against a local stack; prints and saves figures.
+"""`make bench`: an open-loop benchmark of the whole local stack; see docs/performance.md.
 
-Starts its own stack (in-memory Azurite, emulator, host, on free ports) so the storage
-transactions made by the app's adapters can be counted in-process. Figures:
-accept latency (POST -> 202) p50/p95/p99, time to Confirmed p50/p99, bookings confirmed per
-second, and storage transactions per booking (every adapter round trip while the bookings
-settle, the outbox relay's scans included). Written to bench/results/latest.json.
+Starts Azurite, the Event Grid emulator and the Functions host as separate processes, then:
+history probe on the fresh store; the realistic mix at each offered rate (open loop, the
+generator in its own process); a search for the saturation point; a pure-booking run; history
+probes after seeding 10,000 (and with ``--history-100k`` 100,000) past reservations; the ceiling
+(the booking's storage calls replayed with the host and emulator stopped). Writes
+bench/results/latest.json, PNG charts next to it, and the figures block of docs/performance.md.
+``--quick`` is a short smoke run that writes bench/results/quick.json and leaves the docs alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
+import os
+import platform
+import shlex
 import sys
-import threading
+import tempfile
 import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from devstack.azurite import PROJECT_ROOT, Azurite, AzuritePorts, ensure_resources, free_port
-from devstack.seed import app_seed_hook
-from devstack.settings import SAMPLE_FILE, StackConfig, read_values
-from devstack.stack import LocalStack
+from bench.ceiling import ASSUMED_PROFILE, measure_ceiling
+from bench.charts import write_charts
+from bench.costs import cost_per_million
+from bench.history import seed_history
+from bench.phases import availability_probe, relay_probe, run_load
+from bench.report import (
+    DOC,
+    RESULTS_DIR,
+    figures_markdown,
+    missing_keys,
+    replace_block,
+    targets,
+)
+from bench.stack import BenchStack
 
-RESULTS = PROJECT_ROOT / "bench" / "results" / "latest.json"
-FUNCTION_KEY = "bench-function-key"
-
-
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
-def booking_body(index: int) -> dict[str, Any]:
-    # Spread stays over distinct nights so the figures measure the saga, not a sold-out hotel.
-    start = datetime.now(UTC).date() + timedelta(days=30 + index)
-    return {
-        "hotelId": "grand-lisbon",
-        "roomType": "STD",
-        "checkIn": start.isoformat(),
-        "checkOut": (start + timedelta(days=2)).isoformat(),
-        "guests": 2,
-        "guest": {"id": f"bench-{uuid.uuid4().hex[:8]}", "name": "Bench", "email": "b@x.org"},
-        "paymentToken": "tok_visa",
-    }
+SATURATED_SHARE = 0.85  # a run completing less than this share of its offered rate is saturated
 
 
-def run(bookings: int, concurrency: int, timeout: float) -> dict[str, Any]:
-    from adapters.bootstrap import PROCESS_STORAGE_COUNTER
-
-    azurite = Azurite(ports=AzuritePorts.free(), in_memory=True)
-    print(f"bench: starting Azurite on {azurite.ports}", flush=True)
-    azurite.start()
-    try:
-        ensure_resources(azurite.connection_string)
-        config = StackConfig.from_values(
-            read_values(PROJECT_ROOT / SAMPLE_FILE),
-            storage=azurite.connection_string,
-            host_port=free_port(),
-            eventgrid_port=free_port(),
-            function_key=FUNCTION_KEY,
-            host_in_process=True,  # _measure reads this process's storage counter
-        )
-        with LocalStack(config, on_storage_ready=app_seed_hook()) as stack:
-            return _measure(stack, bookings, concurrency, timeout, PROCESS_STORAGE_COUNTER)
-    finally:
-        azurite.stop()
+@dataclass(frozen=True)
+class Plan:
+    rates: tuple[float, ...]
+    duration: float
+    search_steps: int
+    pure_rate: float
+    history: tuple[int, ...]  # cumulative reservation counts to seed and probe
+    history_rate: float
+    history_duration: float
+    ceiling_seconds: float
+    settle_timeout: float
+    budget_seconds: float  # the search stops early to stay inside it
 
 
-def _measure(
-    stack: LocalStack, bookings: int, concurrency: int, timeout: float, counter: Any
-) -> dict[str, Any]:
-    headers = {"x-functions-key": FUNCTION_KEY}
-    client = httpx.Client(
-        base_url=f"{stack.host_url}/api",
-        headers=headers,
-        timeout=30,
-        limits=httpx.Limits(max_connections=concurrency + 4),
+def plan_of(args: argparse.Namespace) -> Plan:
+    if args.quick:
+        return Plan((4, 8), 2, 0, 8, (0, 200), 4, 2, 2, 20, 60)
+    history = (0, 10_000, 100_000) if args.history_100k else (0, 10_000)
+    rates = tuple(float(r) for r in args.rates.split(","))
+    return Plan(rates, args.duration, 2, 8, history, 4, 5, 10, 40, 240)
+
+
+def saturated(run: dict[str, Any]) -> bool:
+    return (
+        not run["settled"] or run["completedPerSecond"] < SATURATED_SHARE * run["offeredPerSecond"]
     )
-    accepted: dict[str, float] = {}
-    accept_latency: list[float] = []
-    lock = threading.Lock()
-    client.get("/hotels").raise_for_status()  # warm the app's clients before measuring
-    stack.wait_idle(timeout=30)
-    counter.reset()
 
-    def submit(index: int) -> None:
-        started = time.perf_counter()
-        response = client.post("/reservations", json=booking_body(index))
-        elapsed = time.perf_counter() - started
-        response.raise_for_status()
-        with lock:
-            accept_latency.append(elapsed)
-            accepted[response.json()["reservationId"]] = started
 
-    print(f"bench: {bookings} bookings at concurrency {concurrency}", flush=True)
-    wall_start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(submit, range(bookings)))
-    print(f"bench: all accepted in {time.perf_counter() - wall_start:.2f}s", flush=True)
+class Bench:
+    def __init__(self, stack: BenchStack, plan: Plan) -> None:
+        self.stack = stack
+        self.plan = plan
+        self.started = time.monotonic()
+        self.runs = 0
 
-    to_confirmed: list[float] = []
-    outcome: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    pending = set(accepted)
-    while pending and time.monotonic() < deadline:
-        for rid in list(pending):
-            status = client.get(f"/reservations/{rid}").json()["status"]
-            if status != "Pending":
-                outcome[rid] = status
-                pending.discard(rid)
-                if status == "Confirmed":
-                    to_confirmed.append(time.perf_counter() - accepted[rid])
-        if pending:
-            time.sleep(0.05)
-    wall = time.perf_counter() - wall_start
-    stack.wait_idle(timeout=30)
-    transactions = counter.count
-    client.close()
+    def say(self, line: str) -> None:
+        print(f"[{time.monotonic() - self.started:6.1f}s] {line}", flush=True)
 
-    confirmed = sum(1 for s in outcome.values() if s == "Confirmed")
+    def load(self, rate: float, duration: float, mix: str) -> dict[str, Any]:
+        self.runs += 1
+        return run_load(
+            self.stack,
+            rate=rate,
+            duration=duration,
+            mix=mix,
+            day_offset=30 + 1000 * self.runs,
+            settle_timeout=self.plan.settle_timeout,
+            say=self.say,
+        )
+
+    def history_point(self, reservations: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The history probes, and the low-rate booking run they made."""
+        booking = self.load(self.plan.history_rate, self.plan.history_duration, "pure")
+        point = {
+            "reservations": reservations,
+            "booking": {
+                k: booking[k] for k in ("acceptedMs", "toTerminalMs", "completedPerSecond")
+            },
+            "availabilityMs": availability_probe(self.stack),
+            "relay": relay_probe(self.stack),
+        }
+        return point, booking
+
+    def search(self, runs: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], float | None]:
+        """Bisect between the highest unsaturated and the lowest saturated offered rate."""
+        good = [r["offeredPerSecond"] for r in runs if not saturated(r)]
+        bad = [r["offeredPerSecond"] for r in runs if saturated(r)]
+        low = max(good, default=None)
+        high = min((b for b in bad if low is None or b > low), default=None)
+        found: list[dict[str, Any]] = []
+        for _ in range(self.plan.search_steps):
+            if low is None or high is None or high - low < 2:
+                break
+            if time.monotonic() - self.started > self.plan.budget_seconds:
+                self.say("search: stopped early to stay inside the time budget")
+                break
+            middle = round((low + high) / 2)
+            run = self.load(middle, self.plan.duration, "mix")
+            found.append(run)
+            low, high = (low, middle) if saturated(run) else (middle, high)
+        return found, low
+
+    def run(self) -> dict[str, Any]:
+        plan = self.plan
+        self.say("warming up")
+        self.load(2, 2, "pure")
+        history: list[dict[str, Any]] = []
+        self.say("history: probes on the fresh store")
+        fresh, unloaded = self.history_point(0)
+        history.append(fresh)
+        rates: list[dict[str, Any]] = []
+        for rate in plan.rates:
+            self.say(f"mix at {rate:g} bookings/s for {plan.duration:g} s")
+            rates.append(self.load(rate, plan.duration, "mix"))
+        self.say("searching for the saturation point")
+        search, saturation = self.search(rates)
+        self.say(f"pure bookings at {plan.pure_rate:g}/s")
+        pure = self.load(plan.pure_rate, plan.duration, "pure")
+        seeded = 0
+        for count in plan.history[1:]:
+            self.say(f"history: seeding up to {count:,} reservations")
+            try:
+                seeding = seed_history(self.stack.connection_string, count - seeded, first=seeded)
+            except RuntimeError as error:  # the rest of the run is still worth reporting
+                self.say(f"  seeding failed: {error}")
+                history.append({"reservations": count, "error": str(error)})
+                break
+            seeded = count
+            self.say(f"  seeded in {seeding['seconds']} s ({seeding['reservationsPerSecond']}/s)")
+            point, _ = self.history_point(count)
+            point["seeding"] = seeding
+            history.append(point)
+        storage = pure["storageCallsPerBooking"]
+        profile = storage["byKind"] if storage else ASSUMED_PROFILE
+        self.say("ceiling: the host and emulator stop; the booking's calls replayed")
+        self.stack.stop_app()
+        ceiling = measure_ceiling(
+            self.stack.connection_string, profile, seconds=plan.ceiling_seconds
+        )
+        ceiling["profileSource"] = "measured" if storage else "assumed (host reports no counts)"
+        self.say(f"  ceiling {ceiling['bookingsPerSecond']} bookings/s")
+        everything = [*rates, *search, pure]
+        peak_run = max(everything, key=lambda r: r["completedPerSecond"])
+        peak = peak_run["completedPerSecond"]
+        ceiling_rate = ceiling["bookingsPerSecond"]
+        return {
+            "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "rates": rates,
+            "search": search,
+            "saturationPerSecond": saturation,
+            "pureBooking": pure,
+            "storageCallsPerBooking": storage,
+            "eventGridPerBooking": pure["eventGridPerBooking"],
+            # Execution time grows with queueing, so the cost model and the step table take
+            # it from the unloaded run (pure bookings at the history rate, on the fresh store).
+            "unloaded": {
+                key: unloaded[key]
+                for key in (
+                    "offeredPerSecond",
+                    "acceptedMs",
+                    "toTerminalMs",
+                    "executionsPerBooking",
+                )
+            },
+            "executionsPerBooking": unloaded["executionsPerBooking"],
+            "costPerMillionBookingsUsd": cost_per_million(
+                storage or {"total": sum(ASSUMED_PROFILE.values()), "byKind": ASSUMED_PROFILE},
+                pure["eventGridPerBooking"],
+                unloaded["executionsPerBooking"],
+            ),
+            "peakCompletedPerSecond": peak,
+            "processesAtPeak": _cpu_per_booking(peak_run),
+            "ceiling": ceiling,
+            "ceilingBookingsPerSecond": ceiling_rate,
+            "ceilingRatio": round(peak / ceiling_rate, 2) if ceiling_rate else None,
+            "history": history,
+        }
+
+
+def _cpu_per_booking(run: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The run's process figures, each with its CPU milliseconds per completed booking."""
+    completed = max(1, run["toTerminalMs"]["count"])
     return {
-        "timestamp": datetime.now(UTC).isoformat(),
-        "bookings": bookings,
-        "concurrency": concurrency,
-        "confirmed": confirmed,
-        "notSettled": len(pending),
-        "acceptLatencyMs": {
-            "p50": round(percentile(accept_latency, 50) * 1000, 1),
-            "p95": round(percentile(accept_latency, 95) * 1000, 1),
-            "p99": round(percentile(accept_latency, 99) * 1000, 1),
-            "mean": round(statistics.fmean(accept_latency) * 1000, 1),
-        },
-        "timeToConfirmedMs": {
-            "p50": round(percentile(to_confirmed, 50) * 1000, 1),
-            "p99": round(percentile(to_confirmed, 99) * 1000, 1),
-        },
-        "confirmedPerSecond": round(confirmed / wall, 2),
-        "storageTransactionsPerBooking": round(transactions / bookings, 1),
-        "note": "timeToConfirmed includes the bench's 50 ms status polling; storage counts "
-        "include the GET polling and the outbox relay's scans",
+        role: {**figures, "cpuMsPerBooking": round(figures["cpuSeconds"] * 1000 / completed, 1)}
+        for role, figures in run["processes"].items()
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("-n", "--bookings", type=int, default=100)
-    parser.add_argument("-c", "--concurrency", type=int, default=10)
-    parser.add_argument("--timeout", type=float, default=120.0, help="seconds to wait to settle")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (quick.json)")
+    parser.add_argument("--rates", default="4,8,16,32", help="offered bookings/s, comma-separated")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds of load per rate")
+    parser.add_argument("--history-100k", action="store_true", help="also seed 100,000")
+    parser.add_argument("--output", type=Path, help="results file (default bench/results/...)")
     args = parser.parse_args(argv)
-    results = run(args.bookings, args.concurrency, args.timeout)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(results, indent=2))
-    print(f"bench: wrote {args.output}")
-    return 0 if results["notSettled"] == 0 else 1
+    output = args.output or RESULTS_DIR / ("quick.json" if args.quick else "latest.json")
+    command = "python -m bench " + shlex.join(sys.argv[1:] if argv is None else argv)
+    with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
+        stack = BenchStack(Path(workdir))
+        bench = Bench(stack, plan_of(args))
+        bench.say("starting Azurite, the Event Grid emulator and the Functions host")
+        try:
+            stack.start()
+            results = bench.run()
+        except httpx.HTTPError as exc:
+            print(f"bench: the stack failed: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            stack.stop()
+    results["command"] = command.strip()
+    results["quick"] = args.quick
+    results["durationSeconds"] = round(time.monotonic() - bench.started, 1)
+    results["targets"] = targets(results)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    prefix = "quick-" if args.quick else ""
+    results["charts"] = [
+        f"{prefix}{name}" for name in write_charts(results, output.parent, prefix=prefix)
+    ]
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    missing = missing_keys(results)
+    if missing:
+        print(f"bench: the results lack {', '.join(missing)}", file=sys.stderr)
+        return 1
+    print(figures_markdown(results))
+    print(f"bench: wrote {output} and {', '.join(results['charts'])}")
+    if not args.quick and output.resolve() == (RESULTS_DIR / "latest.json").resolve():
+        DOC.write_text(
+            replace_block(DOC.read_text(encoding="utf-8"), figures_markdown(results)),
+            encoding="utf-8",
+        )
+        print("bench: rewrote the figures of docs/performance.md")
+    return 0
 
 
 if __name__ == "__main__":
