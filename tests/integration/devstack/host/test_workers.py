@@ -29,6 +29,7 @@ pytestmark = pytest.mark.integration
 APP_ROOT = Path(__file__).parent / "workers_app"
 APP_MODULE = "host_workers_app"
 KEY = "workers-key"
+MASTER_KEY = "workers-master-key"  # /admin/* takes only the master key, as in Azure
 WORKERS = 2
 START_SECONDS = 60.0
 NOTIFY = {"aeg-event-type": "Notification"}
@@ -56,9 +57,8 @@ def start_host(tmp_path: Path) -> Host:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEVSTACK_")}
     env |= {
         "FUNCTIONS_WORKER_PROCESS_COUNT": str(WORKERS),
-        # One value for both keys: these tests are about workers, not about which key is which.
         "DEVSTACK_FUNCTION_KEY": KEY,
-        "DEVSTACK_MASTER_KEY": KEY,
+        "DEVSTACK_MASTER_KEY": MASTER_KEY,
         "WORKERS_APP_TICKS": str(tmp_path / "ticks.txt"),
     }
     log = tmp_path / "host.log"
@@ -132,7 +132,7 @@ def admin(host: Host, method: str, path: str, body: dict[str, Any] | None = None
         method,
         f"{host.url}{path}",
         json=body,
-        headers={"x-functions-key": KEY},
+        headers={"x-functions-key": MASTER_KEY},
         timeout=10,
         trust_env=False,
     )
