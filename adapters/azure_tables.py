@@ -1,8 +1,9 @@
 """``TableStore`` on Azure Table storage (azure-data-tables), and the storage-call counter.
 
 Each SDK call, and each page of a query, counts one storage round trip on the
-``StorageTransactionCounter`` (``make bench`` reports them per booking), and each entity a call
-returns counts one row read.
+``StorageTransactionCounter``, by kind and by the saga step making it (``make bench`` and
+``GET /admin/devstack/storage-calls`` report them), and each entity a call returns counts one row
+read.
 
 Azurite ignores If-Match on batch updates (Azurite #1233), so the adapters never rely on it
 alone: every save also creates a version-guard row (adapters/rows.py).
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -24,6 +25,7 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
+from adapters.accounting import current_step
 from adapters.limits import check_transaction_size
 from adapters.table_store import Operation, RowQuery, StoredRow
 from domain.errors import ConcurrencyError
@@ -40,27 +42,46 @@ _CONFLICT_CODES: Final = frozenset(
 _CONFLICT_STATUSES: Final = frozenset({404, 409, 412})
 
 
+StorageCallKind = Literal[
+    "transaction", "read", "query", "insert", "upsert", "update", "delete", "create-table"
+]
+STORAGE_CALL_KINDS: Final[tuple[StorageCallKind, ...]] = get_args(StorageCallKind)
+
+
 class StorageTransactionCounter:
-    """Counts storage round trips (one per SDK call, one per page of a query) and the entities
-    those calls returned. Thread-safe."""
+    """Counts storage round trips by saga step and kind, and the entities they returned.
+
+    A round trip is one SDK call: an entity-group ``transaction``, a point ``read``, one page of
+    a ``query``, an ``insert``, ``upsert``, ``update`` (merge) or ``delete`` of one entity, a
+    ``create-table``. The step is the function being invoked (``adapters.accounting``), ``""``
+    outside any. Thread-safe.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._count = 0
+        self._calls: dict[str, dict[str, int]] = {}
         self._rows = 0
 
-    def add(self, n: int = 1) -> None:
+    def add(self, kind: StorageCallKind, n: int = 1) -> None:
+        step = current_step()
         with self._lock:
-            self._count += n
+            kinds = self._calls.setdefault(step, {})
+            kinds[kind] = kinds.get(kind, 0) + n
 
     def add_rows(self, n: int) -> None:
         with self._lock:
             self._rows += n
 
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        """step -> kind -> calls, a copy."""
+        with self._lock:
+            return {step: dict(kinds) for step, kinds in self._calls.items()}
+
     @property
     def count(self) -> int:
+        """Every call of every step."""
         with self._lock:
-            return self._count
+            return sum(sum(kinds.values()) for kinds in self._calls.values())
 
     @property
     def rows_read(self) -> int:
@@ -68,9 +89,10 @@ class StorageTransactionCounter:
             return self._rows
 
     def reset(self) -> int:
-        """Zero the call count; returns the count it had."""
+        """Forget the calls counted so far; returns how many there were."""
         with self._lock:
-            count, self._count = self._count, 0
+            count = sum(sum(kinds.values()) for kinds in self._calls.values())
+            self._calls = {}
             return count
 
 
@@ -123,7 +145,7 @@ class AzureTableStore:
     def get(
         self, table: str, partition_key: str, row_key: str, *, select: Sequence[str] | None = None
     ) -> StoredRow | None:
-        self.counter.add()
+        self.counter.add("read")
         client = self._client(table)
         try:
             entity = client.get_entity(
@@ -144,7 +166,7 @@ class AzureTableStore:
             results_per_page=query.page_size,
         ).by_page()
         for page in pages:  # each page is one request; the end of paging is not
-            self.counter.add()
+            self.counter.add("query")
             rows = [_row(entity) for entity in page]
             self.counter.add_rows(len(rows))
             yield from rows
@@ -167,7 +189,7 @@ class AzureTableStore:
                     "match_condition": MatchConditions.IfNotModified,
                 }
                 batch.append(("update", entity, options))
-        self.counter.add()
+        self.counter.add("transaction")
         client = self._client(table)
         try:
             results = client.submit_transaction(batch)
@@ -180,7 +202,7 @@ class AzureTableStore:
         return [str(result.get("etag", "")) for result in results]
 
     def insert(self, table: str, entity: Mapping[str, Any]) -> bool:
-        self.counter.add()
+        self.counter.add("insert")
         try:
             self._client(table).create_entity(dict(entity))
         except ResourceExistsError:
@@ -188,12 +210,12 @@ class AzureTableStore:
         return True
 
     def upsert(self, table: str, entity: Mapping[str, Any]) -> None:
-        self.counter.add()
+        self.counter.add("upsert")
         client = self._client(table)
         client.upsert_entity(dict(entity), mode=UpdateMode.REPLACE)
 
     def merge(self, table: str, entity: Mapping[str, Any]) -> bool:
-        self.counter.add()
+        self.counter.add("update")
         try:
             client = self._client(table)
             client.update_entity(dict(entity), mode=UpdateMode.MERGE)
@@ -202,6 +224,6 @@ class AzureTableStore:
         return True
 
     def delete(self, table: str, partition_key: str, row_key: str) -> None:
-        self.counter.add()
+        self.counter.add("delete")
         with contextlib.suppress(ResourceNotFoundError):
             self._client(table).delete_entity(partition_key, row_key)
