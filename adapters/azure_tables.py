@@ -114,6 +114,7 @@ def odata_filter(query: RowQuery) -> tuple[str, dict[str, Any]]:
         ("lo", query.row_key_from, "RowKey ge @lo"),
         ("after", query.row_key_after, "RowKey gt @after"),
         ("hi", query.row_key_before, "RowKey lt @hi"),
+        ("through", query.row_key_through, "RowKey le @through"),
     ):
         if value is not None:
             clauses.append(clause)

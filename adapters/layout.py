@@ -12,6 +12,10 @@ Partitions: Reservations and Billing by reservation id, Loyalty by guest id, Roo
   CloudEvents that commit recorded, ``Republished`` whether a redelivery published them again.
 - ``night|{yyyy-mm-dd}|{room}`` (Rooms): a held room-night; inserting it is the lock.
 - ``ver|{key}|{version:06d}``: the version guard (see adapters/tables.py).
+- ``secret`` (Reservations): the card token, written with the reservation's first save.
+
+In a partition of one aggregate (Reservations, Billing) the markers sort just below ``state``
+and nothing else lies between, so one row-key range reads a marker and the state together.
 
 Two partitions of the Reservations table hold no reservation:
 
@@ -33,6 +37,7 @@ LOYALTY: Final = "loyalty"
 CONTEXTS: Final[tuple[str, ...]] = (RESERVATIONS, ROOMS, BILLING, LOYALTY)
 
 STATE_ROW: Final = "state"
+SECRET_ROW: Final = "secret"
 EVENT_PREFIX: Final = "evt|"
 SEEN_PREFIX: Final = "seen|"
 NIGHT_PREFIX: Final = "night|"

@@ -17,6 +17,7 @@ from adapters.layout import (
     PENDING_PARTITION,
     RESERVATIONS,
     ROOMS,
+    SECRET_ROW,
     STATE_ROW,
     allocation_row_key,
     checked_key,
@@ -76,6 +77,27 @@ class _Partitions:
         row = self.store.get(self.table, partition_key, row_key, select=["State"])
         return None if row is None else aggregate_of(cls, row)
 
+    def read_with_marker(
+        self, cls: type[A], partition_key: str, marker: str
+    ) -> tuple[ProcessedRecord | None, A | None]:
+        """One range query from the marker's row through ``state``: in a partition of one
+        aggregate only its markers lie between (adapters/layout.py)."""
+        marker_key = seen_row_key(marker)
+        query = RowQuery(
+            partition_key=partition_key,
+            row_key_from=marker_key,
+            row_key_through=STATE_ROW,
+            select=["RowKey", "State", "Events", "Republished"],
+        )
+        record: ProcessedRecord | None = None
+        aggregate: A | None = None
+        for row in self.store.query(self.table, query):
+            if row["RowKey"] == marker_key:
+                record = processed_record_of(row)
+            elif row["RowKey"] == STATE_ROW:
+                aggregate = aggregate_of(cls, row)
+        return record, aggregate
+
     def processed(self, partition_key: str, marker: str) -> ProcessedRecord | None:
         row = self.store.get(
             self.table, partition_key, seen_row_key(marker), select=["Events", "Republished"]
@@ -95,6 +117,7 @@ class _Partitions:
         aggregate: Aggregate,
         marker: str | None,
         extra: Sequence[Operation] = (),
+        secret: str | None = None,
     ) -> list[OutboxEntry]:
         operations, entries = save_operations(
             context=self.context,
@@ -105,6 +128,7 @@ class _Partitions:
             marker=marker,
             to_cloudevent=self.to_cloudevent,
             extra=extra,
+            secret=secret,
         )
         etags = self.store.submit(self.table, operations)
         committed(aggregate, etags[0])
@@ -112,7 +136,12 @@ class _Partitions:
 
 
 class TableRepository(Generic[A]):
-    """``Repository[A]`` with one partition per key (reservation id or guest id)."""
+    """``Repository[A]`` with one partition per key (reservation id or guest id).
+
+    ``few_markers``: a partition holds few markers (a reservation's, a folio's), so a marker and
+    the state are read in one range query; a guest's partition gathers a marker per stay, so
+    Loyalty reads the two with point reads instead.
+    """
 
     def __init__(
         self,
@@ -122,20 +151,34 @@ class TableRepository(Generic[A]):
         *,
         context: str,
         to_cloudevent: EventToCloudEvent = to_cloudevent,
+        few_markers: bool = True,
     ) -> None:
         self.aggregate_type = aggregate_type
+        self.few_markers = few_markers
         self._partitions = _Partitions(store, table, context=context, to_cloudevent=to_cloudevent)
 
     def get(self, key: str) -> A | None:
         return self._partitions.read(self.aggregate_type, checked_key(key), STATE_ROW)
 
-    def save(self, key: str, aggregate: A, *, marker: str | None = None) -> list[OutboxEntry]:
+    def read(self, key: str, marker: str) -> tuple[ProcessedRecord | None, A | None]:
+        partition_key = checked_key(key)
+        if self.few_markers:
+            return self._partitions.read_with_marker(self.aggregate_type, partition_key, marker)
+        record = self._partitions.processed(partition_key, marker)
+        if record is not None:
+            return record, None
+        return None, self._partitions.read(self.aggregate_type, partition_key, STATE_ROW)
+
+    def save(
+        self, key: str, aggregate: A, *, marker: str | None = None, secret: str | None = None
+    ) -> list[OutboxEntry]:
         return self._partitions.save(
             partition_key=key,
             state_row_key=STATE_ROW,
             guard_key=STATE_ROW,
             aggregate=aggregate,
             marker=marker,
+            secret=secret,
         )
 
     def processed(self, key: str, marker: str) -> ProcessedRecord | None:
@@ -319,26 +362,26 @@ class TableOutbox:
 
 # --- payment-method vault ------------------------------------------------------------------------
 
-VAULT_ROW: Final = "token"
+LEGACY_VAULT_ROW: Final = "token"
 
 
 class TablePaymentMethodVault:
-    """``PaymentMethodVault`` on the PaymentMethods table (PK = reservation id).
+    """``PaymentMethodVault``: the token is the ``secret`` row of the reservation's partition,
+    written by its first save (adapters/rows.py).
 
     Sandbox tokens only: a production vault is the payment provider's tokenization (or Key
-    Vault); the table just keeps tokens out of events and logs.
+    Vault); the row just keeps tokens out of events and logs. Tokens of reservations booked
+    before they moved there are still read from the PaymentMethods table, so a booking in
+    flight across the deploy is charged.
     """
 
-    def __init__(self, store: TableStore, table: str) -> None:
+    def __init__(self, store: TableStore, table: str, *, legacy_table: str | None = None) -> None:
         self._store = store
         self._table = table
+        self._legacy_table = legacy_table
 
-    def store(self, reservation_id: str, token: str) -> str:
-        """Insert; if the reservation has a token already, the first one stays (idempotent)."""
-        ref = vault_ref(reservation_id)
-        row = {"PartitionKey": reservation_id, "RowKey": VAULT_ROW, "Token": token}
-        self._store.insert(self._table, row)
-        return ref
+    def reference(self, reservation_id: str) -> str:
+        return vault_ref(reservation_id)
 
     def resolve(self, ref: str) -> str | None:
         reservation_id = reservation_id_of_ref(ref)
@@ -348,7 +391,14 @@ class TablePaymentMethodVault:
             checked_key(reservation_id)
         except ValueError:
             return None
-        row = self._store.get(self._table, reservation_id, VAULT_ROW, select=["Token"])
+        row = self._store.get(self._table, reservation_id, SECRET_ROW, select=["Secret"])
+        if row is not None:
+            return str(row["Secret"])
+        if self._legacy_table is None:
+            return None
+        row = self._store.get(
+            self._legacy_table, reservation_id, LEGACY_VAULT_ROW, select=["Token"]
+        )
         return None if row is None else str(row["Token"])
 
 

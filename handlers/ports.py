@@ -60,8 +60,16 @@ class Repository(Protocol[A]):
 
     def get(self, key: str) -> A | None: ...
 
-    def save(self, key: str, aggregate: A, *, marker: str | None = None) -> list[OutboxEntry]:
-        """Insert (etag None) or update (If-Match etag) atomically with outbox and marker.
+    def read(self, key: str, marker: str) -> tuple[ProcessedRecord | None, A | None]:
+        """The marker if it exists, and the aggregate: one storage call (a partition holds one
+        aggregate and its few markers), or two where the markers are many (Loyalty)."""
+        ...
+
+    def save(
+        self, key: str, aggregate: A, *, marker: str | None = None, secret: str | None = None
+    ) -> list[OutboxEntry]:
+        """Insert (etag None) or update (If-Match etag) atomically with outbox and marker, and
+        a ``secret`` kept beside the state (created once; see ``PaymentMethodVault``).
 
         Bumps ``aggregate.version``, sets its new etag and clears its pending events.
         """
@@ -184,10 +192,15 @@ class IdempotencyKeys(Protocol):
 
 
 class PaymentMethodVault(Protocol):
-    """Keeps payment tokens out of events: events carry only the reference."""
+    """Keeps payment tokens out of events: events carry only the reference.
 
-    def store(self, reservation_id: str, token: str) -> str:
-        """Store the token; returns the opaque reference (idempotent per reservation)."""
+    The token is the ``secret`` of the reservation's first save (``Repository.save``), written
+    in the reservation's own transaction: no call of its own, and only the request that
+    creates the reservation writes one.
+    """
+
+    def reference(self, reservation_id: str) -> str:
+        """The opaque reference of the reservation's token."""
         ...
 
     def resolve(self, ref: str) -> str | None: ...

@@ -52,7 +52,7 @@ def request_reservation(
     hotel = ports.catalog.get(cmd.hotel_id)
     if hotel is None:  # validate_request checked it; the catalog changed since
         raise ValidationError({"hotelId": f"unknown hotel {cmd.hotel_id!r}"})
-    reservation_id = new_reservation_id()
+    new_id = reservation_id = new_reservation_id()
     if idempotency_key is not None:
         # The first request with this key wins the record; a retry of it (same body) gets the
         # same id, and finishes the booking if the first attempt died before it.
@@ -67,8 +67,8 @@ def request_reservation(
     def decide(current: Reservation | None) -> Change[Reservation] | None:
         if current is not None:
             return None  # a retry of the request that created it
-        # Only the request that owns this id (its fingerprint, hence its token) gets here.
-        payment_method_ref = ports.vault.store(reservation_id, cmd.payment_token)
+        # Only the request that creates this reservation writes its token (the secret of this
+        # very commit), so a request refused for reusing a key can never be charged.
         return Change(
             Reservation.request(
                 reservation_id=reservation_id,
@@ -76,14 +76,18 @@ def request_reservation(
                 guests=cmd.guests,
                 guest=Guest(id=cmd.guest.id, name=cmd.guest.name, email=cmd.guest.email),
                 currency=hotel.currency,
-                payment_method_ref=payment_method_ref,
+                payment_method_ref=ports.vault.reference(reservation_id),
                 at=ports.clock(),
                 request_fingerprint=fingerprint,
-            )
+            ),
+            secret=cmd.payment_token,
         )
 
+    # A new id is unknown to storage, so the first attempt need not read it; a retried
+    # request's id (the key's first one) may well exist, and its pending intent with it.
+    fresh = reservation_id == new_id
     reservation, created = execute(
-        _slot(reservation_id, ports), decide, ports, reservation_id=reservation_id
+        _slot(reservation_id, ports), decide, ports, reservation_id=reservation_id, fresh=fresh
     )
     if reservation is None:  # decide creates it when absent
         raise ReservationNotFoundError(reservation_id)

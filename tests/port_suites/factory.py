@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from adapters.bootstrap import CONTEXT_TABLES
+from adapters.bootstrap import CONTEXT_TABLES, table_repository, table_vault
 from adapters.storage_names import (
     CATALOG_TABLE,
-    PAYMENT_METHODS_TABLE,
     RESERVATIONS_TABLE,
     ROOMS_TABLE,
 )
@@ -17,8 +16,6 @@ from adapters.table_store import TableStore
 from adapters.tables import (
     TableIdempotencyKeys,
     TableOutbox,
-    TablePaymentMethodVault,
-    TableRepository,
     TableRoomInventory,
 )
 from domain.aggregate import Aggregate
@@ -63,7 +60,7 @@ class TableStoreFactory:
         self.store = store
 
     def repository(self, aggregate_type: type[A], context: str) -> Repository[A]:
-        return TableRepository(self.store, CONTEXT_TABLES[context], aggregate_type, context=context)
+        return table_repository(self.store, aggregate_type, context)
 
     def inventory(self) -> RoomInventory:
         return TableRoomInventory(self.store, ROOMS_TABLE)
@@ -72,7 +69,7 @@ class TableStoreFactory:
         return TableOutbox(self.store, CONTEXT_TABLES)
 
     def vault(self) -> PaymentMethodVault:
-        return TablePaymentMethodVault(self.store, PAYMENT_METHODS_TABLE)
+        return table_vault(self.store)
 
     def idempotency(self) -> IdempotencyKeys:
         return TableIdempotencyKeys(self.store, RESERVATIONS_TABLE)

@@ -17,6 +17,7 @@ from handlers.reservations import (
     cancel_reservation,
     check_in,
     get_reservation,
+    new_reservation_id,
     request_reservation,
     reservation_events,
 )
@@ -135,6 +136,10 @@ def test_without_a_key_every_request_is_a_new_booking(ports: Ports) -> None:
 
 def test_a_twin_request_that_wins_the_insert_is_returned(ports: Ports) -> None:
     """Two requests with one key racing: the loser's insert conflicts, it reloads the winner."""
+    # A first request claimed the key and has not committed yet: this one reads no reservation.
+    ports.idempotency.claim(
+        "k-1", reservation_id=new_reservation_id(), fingerprint=command().fingerprint()
+    )
     real_get = ports.reservations.get
     calls = 0
 
