@@ -7,13 +7,19 @@ a save writes come from one writer (adapters/rows.py); the layout is in adapters
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import threading
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Generic, TypeVar
 
 from adapters.cloudevents import to_cloudevent
 from adapters.layout import (
-    IDEMPOTENCY_ROW,
+    IDEMPOTENCY_PARTITION,
+    IDEMPOTENCY_SECRET_ROW,
     PENDING_PARTITION,
     RESERVATIONS,
     ROOMS,
@@ -22,7 +28,6 @@ from adapters.layout import (
     allocation_row_key,
     checked_key,
     commit_events_prefix,
-    idempotency_partition,
     night_row_key,
     pending_cutoff,
     pending_row_key,
@@ -301,15 +306,15 @@ class TableOutbox:
     ) -> PendingPublish:
         created_at = self._clock()
         intent = PendingPublish(
-            row_key=pending_row_key(created_at, reservation_id, version),
+            row_key=pending_row_key(created_at, reservation_id, version, uuid.uuid4().hex[:12]),
             context=context,
             partition_key=checked_key(partition_key, "partition key"),
             reservation_id=reservation_id,
             version=version,
             created_at=created_at,
         )
-        # Already there: an earlier try stored it.
-        self._store.insert(self._index, intent_row(PENDING_PARTITION, intent))
+        if not self._store.insert(self._index, intent_row(PENDING_PARTITION, intent)):
+            raise RuntimeError(f"pending intent {intent.row_key} exists already")
         return intent
 
     def pending(
@@ -406,29 +411,44 @@ class TablePaymentMethodVault:
 
 
 class TableIdempotencyKeys:
-    """``IdempotencyKeys`` in the Reservations table: partition ``idem|{sha256(key)}``.
+    """``IdempotencyKeys``: HMAC-SHA256 of the client key under this deployment's secret.
 
-    Inserting the record is the lock: of two concurrent requests with one key, one inserts and
-    the other reads the winner's record.
+    The secret is 256 random bits created on first use in the Reservations table (partition
+    ``idempotency``, row ``secret``; inserting it is the lock, so racing workers agree on the
+    first one) and read once per worker.
     """
 
     def __init__(self, store: TableStore, table: str) -> None:
         self._store = store
         self._table = table
+        self._lock = threading.Lock()
+        self._secret: bytes | None = None
 
-    def claim(self, key: str, *, reservation_id: str, fingerprint: str) -> tuple[str, str]:
-        partition = idempotency_partition(key)
-        row = {
-            "PartitionKey": partition,
-            "RowKey": IDEMPOTENCY_ROW,
-            "ReservationId": reservation_id,
-            "Fingerprint": fingerprint,
-        }
-        if self._store.insert(self._table, row):
-            return reservation_id, fingerprint
-        first = self._store.get(
-            self._table, partition, IDEMPOTENCY_ROW, select=["ReservationId", "Fingerprint"]
+    def _read_secret(self) -> bytes | None:
+        row = self._store.get(
+            self._table, IDEMPOTENCY_PARTITION, IDEMPOTENCY_SECRET_ROW, select=["Secret"]
         )
-        if first is None:  # records are never deleted
-            raise RuntimeError(f"idempotency record {partition} vanished")
-        return str(first["ReservationId"]), str(first["Fingerprint"])
+        return None if row is None else bytes.fromhex(str(row["Secret"]))
+
+    def _key(self) -> bytes:
+        with self._lock:
+            if self._secret is None:
+                secret = self._read_secret()
+                if secret is None:
+                    candidate = secrets.token_bytes(32)
+                    row = {
+                        "PartitionKey": IDEMPOTENCY_PARTITION,
+                        "RowKey": IDEMPOTENCY_SECRET_ROW,
+                        "Secret": candidate.hex(),
+                    }
+                    # Another worker may have created it meanwhile: then its secret stands.
+                    secret = candidate if self._store.insert(self._table, row) else None
+                    secret = secret or self._read_secret()
+                if secret is None:  # the secret is never deleted
+                    raise RuntimeError("the idempotency secret vanished")
+                self._secret = secret
+            return self._secret
+
+    def reservation_id(self, key: str) -> str:
+        digest = hmac.new(self._key(), key.encode("utf-8", "surrogatepass"), hashlib.sha256)
+        return str(uuid.UUID(bytes=digest.digest()[:16], version=4))

@@ -180,14 +180,16 @@ class Catalog(Protocol):
 
 
 class IdempotencyKeys(Protocol):
-    """What each client Idempotency-Key was first used for: a reservation id and a body digest.
+    """Which reservation a client Idempotency-Key books.
 
-    The reservation id is random, so a guessable key never makes a guessable id.
+    Every request with one key books one id, so the key costs no storage call of its own: the
+    reservation's creation is the claim, and its state keeps the first body's digest.
     """
 
-    def claim(self, key: str, *, reservation_id: str, fingerprint: str) -> tuple[str, str]:
-        """Record (reservation_id, fingerprint) for ``key`` unless it has a record already;
-        returns the record that stands (the new one, or the first one)."""
+    def reservation_id(self, key: str) -> str:
+        """A UUID computed from ``key`` under a secret of this deployment (HMAC-SHA256): the
+        same for every request with that key, and unguessable from the key alone, so a
+        guessable key never makes a guessable id."""
         ...
 
 

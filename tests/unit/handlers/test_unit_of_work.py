@@ -169,11 +169,11 @@ def test_concurrent_duplicate_check_out_deliveries_capture_once(ports: Ports, bu
     assert len(set(captured)) == 1
 
 
-def test_reservation_ids_are_random_whatever_the_idempotency_key(ports: Ports) -> None:
-    other = build_memory_ports(ports.clock)
+def test_reservation_ids_are_unguessable_whatever_the_idempotency_key(ports: Ports) -> None:
+    other = build_memory_ports(ports.clock)  # another deployment: another secret
     first, _ = request_reservation(command(), idempotency_key="order-1", ports=ports)
     second, _ = request_reservation(command(), idempotency_key="order-1", ports=other)
-    assert first.reservation_id != second.reservation_id  # not derived from the key
+    assert first.reservation_id != second.reservation_id  # not derived from the key alone
     assert uuid.UUID(first.reservation_id).version == 4
     again, created = request_reservation(command(), idempotency_key="order-1", ports=ports)
     assert (again.reservation_id, created) == (first.reservation_id, False)
