@@ -33,11 +33,10 @@ from adapters.storage_names import (
     ROOMS_TABLE,
 )
 from adapters.table_catalog import TableCatalog
+from adapters.table_secrets import TableIdempotencyKeys, TablePaymentMethodVault
 from adapters.table_store import TableStore
 from adapters.tables import (
-    TableIdempotencyKeys,
     TableOutbox,
-    TablePaymentMethodVault,
     TableRepository,
     TableRoomInventory,
 )

@@ -23,7 +23,7 @@ Two partitions of the Reservations table hold no reservation:
   published, keyed ``{createdAt}|{reservationId}|{version:06d}|{nonce}`` so it reads oldest
   first and two requests never share an intent;
 - ``idempotency``: row ``secret``, the key under which an Idempotency-Key becomes a reservation
-  id (adapters/tables.py, ``TableIdempotencyKeys``). Rows ``idem|{sha256 of a key}`` are the
+  id (adapters/table_secrets.py, ``TableIdempotencyKeys``). Rows ``idem|{sha256 of a key}`` are the
   records of keys used before ids were derived from keys; nothing reads them.
 """
 

@@ -2,28 +2,22 @@
 
 Azure Table storage is the store in production (adapters/azure_tables.py); the unit tests run the
 same classes on an in-memory store with the same rules (tests/support/memory_tables.py). The rows
-a save writes come from one writer (adapters/rows.py); the layout is in adapters/layout.py.
+a save writes come from one writer (adapters/rows.py); the layout is in adapters/layout.py; the
+vault and the idempotency keys are in adapters/table_secrets.py.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from adapters.cloudevents import to_cloudevent
 from adapters.layout import (
-    IDEMPOTENCY_PARTITION,
-    IDEMPOTENCY_SECRET_ROW,
     PENDING_PARTITION,
     RESERVATIONS,
     ROOMS,
-    SECRET_ROW,
     STATE_ROW,
     allocation_row_key,
     checked_key,
@@ -33,10 +27,8 @@ from adapters.layout import (
     pending_row_key,
     prefix_upper_bound,
     reservation_events_prefix,
-    reservation_id_of_ref,
     rooms_partition,
     seen_row_key,
-    vault_ref,
 )
 from adapters.rows import (
     OUTBOX_SELECT,
@@ -363,92 +355,3 @@ class TableOutbox:
             query = _prefix(partition_key, prefix, OUTBOX_SELECT)
             rows += [outbox_entry_of(row) for row in self._store.query(table, query)]
         return [entry.cloudevent for entry in oldest_first(rows)]
-
-
-# --- payment-method vault ------------------------------------------------------------------------
-
-LEGACY_VAULT_ROW: Final = "token"
-
-
-class TablePaymentMethodVault:
-    """``PaymentMethodVault``: the token is the ``secret`` row of the reservation's partition,
-    written by its first save (adapters/rows.py).
-
-    Sandbox tokens only: a production vault is the payment provider's tokenization (or Key
-    Vault); the row just keeps tokens out of events and logs. Tokens of reservations booked
-    before they moved there are still read from the PaymentMethods table, so a booking in
-    flight across the deploy is charged.
-    """
-
-    def __init__(self, store: TableStore, table: str, *, legacy_table: str | None = None) -> None:
-        self._store = store
-        self._table = table
-        self._legacy_table = legacy_table
-
-    def reference(self, reservation_id: str) -> str:
-        return vault_ref(reservation_id)
-
-    def resolve(self, ref: str) -> str | None:
-        reservation_id = reservation_id_of_ref(ref)
-        if reservation_id is None:
-            return None
-        try:
-            checked_key(reservation_id)
-        except ValueError:
-            return None
-        row = self._store.get(self._table, reservation_id, SECRET_ROW, select=["Secret"])
-        if row is not None:
-            return str(row["Secret"])
-        if self._legacy_table is None:
-            return None
-        row = self._store.get(
-            self._legacy_table, reservation_id, LEGACY_VAULT_ROW, select=["Token"]
-        )
-        return None if row is None else str(row["Token"])
-
-
-# --- idempotency keys ----------------------------------------------------------------------------
-
-
-class TableIdempotencyKeys:
-    """``IdempotencyKeys``: HMAC-SHA256 of the client key under this deployment's secret.
-
-    The secret is 256 random bits created on first use in the Reservations table (partition
-    ``idempotency``, row ``secret``; inserting it is the lock, so racing workers agree on the
-    first one) and read once per worker.
-    """
-
-    def __init__(self, store: TableStore, table: str) -> None:
-        self._store = store
-        self._table = table
-        self._lock = threading.Lock()
-        self._secret: bytes | None = None
-
-    def _read_secret(self) -> bytes | None:
-        row = self._store.get(
-            self._table, IDEMPOTENCY_PARTITION, IDEMPOTENCY_SECRET_ROW, select=["Secret"]
-        )
-        return None if row is None else bytes.fromhex(str(row["Secret"]))
-
-    def _key(self) -> bytes:
-        with self._lock:
-            if self._secret is None:
-                secret = self._read_secret()
-                if secret is None:
-                    candidate = secrets.token_bytes(32)
-                    row = {
-                        "PartitionKey": IDEMPOTENCY_PARTITION,
-                        "RowKey": IDEMPOTENCY_SECRET_ROW,
-                        "Secret": candidate.hex(),
-                    }
-                    # Another worker may have created it meanwhile: then its secret stands.
-                    secret = candidate if self._store.insert(self._table, row) else None
-                    secret = secret or self._read_secret()
-                if secret is None:  # the secret is never deleted
-                    raise RuntimeError("the idempotency secret vanished")
-                self._secret = secret
-            return self._secret
-
-    def reservation_id(self, key: str) -> str:
-        digest = hmac.new(self._key(), key.encode("utf-8", "surrogatepass"), hashlib.sha256)
-        return str(uuid.UUID(bytes=digest.digest()[:16], version=4))

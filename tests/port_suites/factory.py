@@ -12,9 +12,9 @@ from adapters.storage_names import (
     ROOMS_TABLE,
 )
 from adapters.table_catalog import TableCatalog
+from adapters.table_secrets import TableIdempotencyKeys
 from adapters.table_store import TableStore
 from adapters.tables import (
-    TableIdempotencyKeys,
     TableOutbox,
     TableRoomInventory,
 )

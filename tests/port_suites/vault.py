@@ -4,7 +4,7 @@ is the secret of the reservation's first save, in that save's transaction."""
 from __future__ import annotations
 
 from adapters.storage_names import PAYMENT_METHODS_TABLE
-from adapters.tables import LEGACY_VAULT_ROW
+from adapters.table_secrets import LEGACY_VAULT_ROW
 from domain.errors import ConcurrencyError
 from handlers.ports import PaymentMethodVault
 from tests.port_suites.factory import PortFactory, TableStoreFactory
