@@ -1,11 +1,15 @@
 """``TableStore`` on Azure Table storage (azure-data-tables), and the storage-call counter.
 
 Each SDK call, and each page of a query, counts one storage round trip on the
-``StorageTransactionCounter`` (``make bench`` reports them per booking), and each entity a call
-returns counts one row read.
+``StorageTransactionCounter``, by kind and by the saga step making it (``make bench`` and
+``GET /admin/devstack/storage-calls`` report them), and each entity a call returns counts one row
+read.
 
 Azurite ignores If-Match on batch updates (Azurite #1233), so the adapters never rely on it
 alone: every save also creates a version-guard row (adapters/rows.py).
+
+A transaction's sub-requests are prepared in turn (``prepare_sub_requests_in_turn``), not in
+the thread pool azure-core starts for every batch.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal, get_args
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -22,8 +26,10 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
+from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
+from adapters.accounting import current_step
 from adapters.limits import check_transaction_size
 from adapters.table_store import Operation, RowQuery, StoredRow
 from domain.errors import ConcurrencyError
@@ -40,43 +46,88 @@ _CONFLICT_CODES: Final = frozenset(
 _CONFLICT_STATUSES: Final = frozenset({404, 409, 412})
 
 
+StorageCallKind = Literal[
+    "transaction", "read", "query", "insert", "upsert", "update", "delete", "create-table"
+]
+STORAGE_CALL_KINDS: Final[tuple[StorageCallKind, ...]] = get_args(StorageCallKind)
+
+
 class StorageTransactionCounter:
-    """Counts storage round trips (one per SDK call, one per page of a query) and the entities
-    those calls returned. Thread-safe."""
+    """Counts storage round trips by saga step and kind, and the entities they returned.
+
+    A round trip is one SDK call: an entity-group ``transaction``, a point ``read``, one page of
+    a ``query``, an ``insert``, ``upsert``, ``update`` (merge) or ``delete`` of one entity, a
+    ``create-table``. The step is the function being invoked (``adapters.accounting``), ``""``
+    outside any. Thread-safe.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._count = 0
+        self._calls: dict[str, dict[str, int]] = {}
         self._rows = 0
 
-    def add(self, n: int = 1) -> None:
+    def add(self, kind: StorageCallKind, n: int = 1) -> None:
+        step = current_step()
         with self._lock:
-            self._count += n
+            kinds = self._calls.setdefault(step, {})
+            kinds[kind] = kinds.get(kind, 0) + n
 
     def add_rows(self, n: int) -> None:
         with self._lock:
             self._rows += n
 
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        """step -> kind -> calls, a copy."""
+        with self._lock:
+            return {step: dict(kinds) for step, kinds in self._calls.items()}
+
     @property
     def count(self) -> int:
+        """Every call of every step."""
         with self._lock:
-            return self._count
+            return sum(sum(kinds.values()) for kinds in self._calls.values())
 
     @property
     def rows_read(self) -> int:
         with self._lock:
             return self._rows
 
-    def snapshot(self) -> dict[str, dict[str, int]]:
-        """Calls by saga step and kind; this counter tells neither apart (step "", kind "call")."""
-        with self._lock:
-            return {"": {"call": self._count}} if self._count else {}
-
     def reset(self) -> int:
-        """Zero the call count; returns the count it had."""
+        """Forget the calls counted so far; returns how many there were."""
         with self._lock:
-            count, self._count = self._count, 0
+            count = sum(sum(kinds.values()) for kinds in self._calls.values())
+            self._calls = {}
             return count
+
+
+def prepare_sub_requests_in_turn(request: Any) -> None:
+    """Apply a multipart request's sub-request policies to each part, one after another.
+
+    azure-core's sync pipeline does it in a new ThreadPoolExecutor per request, and a Table
+    transaction nests two (the batch, then its changeset): starting and joining those threads
+    was a third of a 5-entity transaction's CPU and half its wall time on a 2-core machine
+    (``python -m bench.storage_clients``). The only sub-request policy of a transaction is
+    ``StorageHeadersPolicy`` (a date and a request id per part), so nothing is gained by
+    running it in parallel. Same contract as ``Pipeline._prepare_multipart_mixed_request``
+    (azure-core pinned in requirements.txt).
+    """
+    info = request.multipart_mixed_info
+    if not info:
+        return
+    parts, policies, options = info[0], info[1], info[3]
+    for part in parts:
+        prepare_sub_requests_in_turn(part)  # a changeset's own operations
+        pipeline_request = PipelineRequest(part, PipelineContext(None, **options))
+        for policy in policies:
+            policy.on_request(pipeline_request)
+
+
+def _without_batch_thread_pool(client: TableClient) -> TableClient:
+    # The SDK has no option for it: the client's own pipeline gets the sequential preparation
+    # (an instance attribute, so no other client of the process is affected).
+    pipeline = client._client._client._pipeline
+    setattr(pipeline, "_prepare_multipart_mixed_request", prepare_sub_requests_in_turn)  # noqa: B010
+    return client
 
 
 def _is_conflict(error: HttpResponseError) -> bool:
@@ -97,6 +148,7 @@ def odata_filter(query: RowQuery) -> tuple[str, dict[str, Any]]:
         ("lo", query.row_key_from, "RowKey ge @lo"),
         ("after", query.row_key_after, "RowKey gt @after"),
         ("hi", query.row_key_before, "RowKey lt @hi"),
+        ("through", query.row_key_through, "RowKey le @through"),
     ):
         if value is not None:
             clauses.append(clause)
@@ -119,17 +171,18 @@ class AzureTableStore:
         # building one per call would be wasted work on every storage round trip.
         self._clients: dict[str, TableClient] = {}
 
-    def _client(self, table: str) -> TableClient:
+    def client(self, table: str) -> TableClient:
         client = self._clients.get(table)
         if client is None:  # a race builds two equivalent clients; either will do
-            client = self._clients.setdefault(table, self._service.get_table_client(table))
+            built = _without_batch_thread_pool(self._service.get_table_client(table))
+            client = self._clients.setdefault(table, built)
         return client
 
     def get(
         self, table: str, partition_key: str, row_key: str, *, select: Sequence[str] | None = None
     ) -> StoredRow | None:
-        self.counter.add()
-        client = self._client(table)
+        self.counter.add("read")
+        client = self.client(table)
         try:
             entity = client.get_entity(
                 partition_key, row_key, select=list(select) if select else None
@@ -140,7 +193,7 @@ class AzureTableStore:
         return _row(entity)
 
     def query(self, table: str, query: RowQuery) -> Iterator[StoredRow]:
-        client = self._client(table)
+        client = self.client(table)
         query_filter, parameters = odata_filter(query)
         pages = client.query_entities(
             query_filter,
@@ -149,7 +202,7 @@ class AzureTableStore:
             results_per_page=query.page_size,
         ).by_page()
         for page in pages:  # each page is one request; the end of paging is not
-            self.counter.add()
+            self.counter.add("query")
             rows = [_row(entity) for entity in page]
             self.counter.add_rows(len(rows))
             yield from rows
@@ -172,8 +225,8 @@ class AzureTableStore:
                     "match_condition": MatchConditions.IfNotModified,
                 }
                 batch.append(("update", entity, options))
-        self.counter.add()
-        client = self._client(table)
+        self.counter.add("transaction")
+        client = self.client(table)
         try:
             results = client.submit_transaction(batch)
         except (TableTransactionError, ResourceExistsError, ResourceModifiedError) as exc:
@@ -185,28 +238,28 @@ class AzureTableStore:
         return [str(result.get("etag", "")) for result in results]
 
     def insert(self, table: str, entity: Mapping[str, Any]) -> bool:
-        self.counter.add()
+        self.counter.add("insert")
         try:
-            self._client(table).create_entity(dict(entity))
+            self.client(table).create_entity(dict(entity))
         except ResourceExistsError:
             return False
         return True
 
     def upsert(self, table: str, entity: Mapping[str, Any]) -> None:
-        self.counter.add()
-        client = self._client(table)
+        self.counter.add("upsert")
+        client = self.client(table)
         client.upsert_entity(dict(entity), mode=UpdateMode.REPLACE)
 
     def merge(self, table: str, entity: Mapping[str, Any]) -> bool:
-        self.counter.add()
+        self.counter.add("update")
         try:
-            client = self._client(table)
+            client = self.client(table)
             client.update_entity(dict(entity), mode=UpdateMode.MERGE)
         except ResourceNotFoundError:
             return False
         return True
 
     def delete(self, table: str, partition_key: str, row_key: str) -> None:
-        self.counter.add()
+        self.counter.add("delete")
         with contextlib.suppress(ResourceNotFoundError):
-            self._client(table).delete_entity(partition_key, row_key)
+            self.client(table).delete_entity(partition_key, row_key)

@@ -35,11 +35,10 @@ from adapters.storage_names import (
     ROOMS_TABLE,
 )
 from adapters.table_catalog import TableCatalog
+from adapters.table_secrets import TableIdempotencyKeys, TablePaymentMethodVault
 from adapters.table_store import TableStore
 from adapters.tables import (
-    TableIdempotencyKeys,
     TableOutbox,
-    TablePaymentMethodVault,
     TableRepository,
     TableRoomInventory,
 )
@@ -66,6 +65,8 @@ __all__ = [
     "build_storage_clients",
     "build_table_ports",
     "seed_catalog",
+    "table_repository",
+    "table_vault",
 ]
 
 # The table holding each context's aggregates and outbox rows (the front desk's read model
@@ -137,6 +138,29 @@ def build_ports(
     )
 
 
+def table_repository(
+    store: TableStore,
+    cls: type[A],
+    context: str,
+    to_cloudevent: EventToCloudEvent = to_cloudevent,
+) -> TableRepository[A]:
+    """The repository of one context; a guest's partition gathers a marker per stay, so Loyalty
+    reads marker and state apart (``TableRepository``)."""
+    return TableRepository(
+        store,
+        CONTEXT_TABLES[context],
+        cls,
+        context=context,
+        to_cloudevent=to_cloudevent,
+        few_markers=context != LOYALTY,
+    )
+
+
+def table_vault(store: TableStore) -> TablePaymentMethodVault:
+    """Tokens in the reservations' partitions, and the ones written before in PaymentMethods."""
+    return TablePaymentMethodVault(store, RESERVATIONS_TABLE, legacy_table=PAYMENT_METHODS_TABLE)
+
+
 def build_table_ports(
     store: TableStore,
     *,
@@ -147,20 +171,16 @@ def build_table_ports(
     to_cloudevent: EventToCloudEvent = to_cloudevent,
 ) -> Ports:
     """Every storage port on one ``TableStore``: Azure's, or the tests' in-memory one."""
-
-    def repository(table: str, cls: type[A], context: str) -> TableRepository[A]:
-        return TableRepository(store, table, cls, context=context, to_cloudevent=to_cloudevent)
-
     return Ports(
-        reservations=repository(RESERVATIONS_TABLE, Reservation, RESERVATIONS),
-        folios=repository(BILLING_TABLE, Folio, BILLING),
-        loyalty=repository(LOYALTY_TABLE, LoyaltyAccount, LOYALTY),
+        reservations=table_repository(store, Reservation, RESERVATIONS, to_cloudevent),
+        folios=table_repository(store, Folio, BILLING, to_cloudevent),
+        loyalty=table_repository(store, LoyaltyAccount, LOYALTY, to_cloudevent),
         frontdesk=TableFrontdeskBoard(store, FRONTDESK_TABLE),
         inventory=TableRoomInventory(store, ROOMS_TABLE, to_cloudevent=to_cloudevent),
         outbox=TableOutbox(store, CONTEXT_TABLES, clock=clock),
         publisher=publisher,
         catalog=TableCatalog(store, CATALOG_TABLE),
-        vault=TablePaymentMethodVault(store, PAYMENT_METHODS_TABLE),
+        vault=table_vault(store),
         idempotency=TableIdempotencyKeys(store, RESERVATIONS_TABLE),
         gateway=SandboxPaymentGateway(),
         clock=clock,

@@ -12,12 +12,19 @@ Partitions: Reservations and Billing by reservation id, Loyalty by guest id, Roo
   CloudEvents that commit recorded, ``Republished`` whether a redelivery published them again.
 - ``night|{yyyy-mm-dd}|{room}`` (Rooms): a held room-night; inserting it is the lock.
 - ``ver|{key}|{version:06d}``: the version guard (see adapters/tables.py).
+- ``secret`` (Reservations): the card token, written with the reservation's first save.
+
+In a partition of one aggregate (Reservations, Billing) the markers sort just below ``state``
+and nothing else lies between, so one row-key range reads a marker and the state together.
 
 Two partitions of the Reservations table hold no reservation:
 
 - ``outbox-pending``: the relay's index, one row per command commit not yet known to be
-  published, keyed ``{createdAt}|{reservationId}|{version:06d}`` so it reads oldest first;
-- ``idem|{sha256 of the Idempotency-Key}``: which reservation a client key created (row ``key``).
+  published, keyed ``{createdAt}|{reservationId}|{version:06d}|{nonce}`` so it reads oldest
+  first and two requests never share an intent;
+- ``idempotency``: row ``secret``, the key under which an Idempotency-Key becomes a reservation
+  id (adapters/table_secrets.py, ``TableIdempotencyKeys``). Rows ``idem|{sha256 of a key}`` are the
+  records of keys used before ids were derived from keys; nothing reads them.
 
 Frontdesk (the front desk's read model) is partitioned by hotel id, so a stay's rows and every
 day sheet of its hotel share a partition: one transaction per event, one query per day.
@@ -30,7 +37,6 @@ day sheet of its hotel share a partition: one transaction per event, one query p
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime
 from typing import Final
 
@@ -42,6 +48,7 @@ FRONTDESK: Final = "frontdesk"
 CONTEXTS: Final[tuple[str, ...]] = (RESERVATIONS, ROOMS, BILLING, LOYALTY)
 
 STATE_ROW: Final = "state"
+SECRET_ROW: Final = "secret"
 EVENT_PREFIX: Final = "evt|"
 SEEN_PREFIX: Final = "seen|"
 NIGHT_PREFIX: Final = "night|"
@@ -49,8 +56,8 @@ ALLOCATION_PREFIX: Final = "alloc|"
 GUARD_PREFIX: Final = "ver|"
 VAULT_REF_PREFIX: Final = "pm_"
 PENDING_PARTITION: Final = "outbox-pending"
-IDEMPOTENCY_PARTITION_PREFIX: Final = "idem|"
-IDEMPOTENCY_ROW: Final = "key"
+IDEMPOTENCY_PARTITION: Final = "idempotency"
+IDEMPOTENCY_SECRET_ROW: Final = "secret"
 STAY_PREFIX: Final = "stay|"
 DAY_PREFIX: Final = "day|"
 
@@ -93,15 +100,11 @@ def pending_cutoff(created_before: datetime) -> str:
     return created_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def pending_row_key(created_at: datetime, reservation_id: str, version: int) -> str:
-    """Sorts oldest first (see ``pending_cutoff``)."""
+def pending_row_key(created_at: datetime, reservation_id: str, version: int, nonce: str) -> str:
+    """Sorts oldest first (see ``pending_cutoff``); the nonce keeps two requests racing for one
+    version (a retried booking) from sharing, and settling, one intent."""
     stamp = pending_cutoff(created_at)
-    return f"{stamp}|{checked_key(reservation_id, 'reservation id')}|{version:06d}"
-
-
-def idempotency_partition(key: str) -> str:
-    """Any client key fits: its digest is a safe, fixed-length table key."""
-    return f"{IDEMPOTENCY_PARTITION_PREFIX}{hashlib.sha256(key.encode()).hexdigest()}"
+    return f"{stamp}|{checked_key(reservation_id, 'reservation id')}|{version:06d}|{nonce}"
 
 
 def night_row_key(night: date, room: str) -> str:

@@ -6,7 +6,8 @@ Every ``save`` is ONE transaction in one partition holding:
 2. the version guard: create ``ver|{key}|{new version}`` and delete ``ver|{key}|{old version}``;
 3. a create per recorded event (outbox row ``evt|{reservationId}|{new version}|{i}``);
 4. a create for the processed marker ``seen|{marker}`` when given, holding a copy of the events;
-5. (Rooms) creates for held room-nights, deletes for released ones.
+5. (Rooms) creates for held room-nights, deletes for released ones;
+6. (a new reservation) a create for its ``secret`` row, the card token.
 
 If-Match alone would be enough in Azure. The guard rows make the version check independent of
 it, because Azurite ignores If-Match on batch updates (Azurite #1233): two writers racing from
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from adapters.layout import checked_key, guard_row_key, outbox_row_key, seen_row_key
+from adapters.layout import SECRET_ROW, checked_key, guard_row_key, outbox_row_key, seen_row_key
 from adapters.limits import check_transaction_size, string_property
 from adapters.table_store import Operation, StoredRow
 from domain.aggregate import Aggregate
@@ -44,6 +45,7 @@ def save_operations(
     marker: str | None,
     to_cloudevent: EventToCloudEvent,
     extra: Sequence[Operation] = (),
+    secret: str | None = None,
 ) -> tuple[list[Operation], list[OutboxEntry]]:
     """The operations of one save and the outbox entries they record (see the module docs)."""
     pk = checked_key(partition_key, "partition key")
@@ -86,6 +88,13 @@ def save_operations(
             "RowKey": seen_row_key(marker),
             "Events": string_property(recorded, "Events"),
             "Republished": False,
+        }
+        operations.append(Operation("create", row))
+    if secret is not None:
+        row = {
+            "PartitionKey": pk,
+            "RowKey": SECRET_ROW,
+            "Secret": string_property(secret, "Secret"),
         }
         operations.append(Operation("create", row))
     operations.extend(extra)

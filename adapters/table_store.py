@@ -45,7 +45,8 @@ class StoredRow:
 class RowQuery:
     """Rows of one table: of one partition (or all), with a RowKey in a range, or equal to one.
 
-    ``row_key_from`` is inclusive, ``row_key_after`` exclusive, ``row_key_before`` exclusive.
+    ``row_key_from`` and ``row_key_through`` are inclusive, ``row_key_after`` and
+    ``row_key_before`` exclusive.
     """
 
     partition_key: str | None = None
@@ -53,6 +54,7 @@ class RowQuery:
     row_key_from: str | None = None
     row_key_after: str | None = None
     row_key_before: str | None = None
+    row_key_through: str | None = None
     select: Sequence[str] | None = None
     page_size: int | None = None
 
@@ -64,6 +66,7 @@ class RowQuery:
             and (self.row_key_from is None or row_key >= self.row_key_from)
             and (self.row_key_after is None or row_key > self.row_key_after)
             and (self.row_key_before is None or row_key < self.row_key_before)
+            and (self.row_key_through is None or row_key <= self.row_key_through)
         )
 
 

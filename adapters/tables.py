@@ -2,18 +2,19 @@
 
 Azure Table storage is the store in production (adapters/azure_tables.py); the unit tests run the
 same classes on an in-memory store with the same rules (tests/support/memory_tables.py). The rows
-a save writes come from one writer (adapters/rows.py); the layout is in adapters/layout.py.
+a save writes come from one writer (adapters/rows.py); the layout is in adapters/layout.py; the
+vault and the idempotency keys are in adapters/table_secrets.py.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from adapters.cloudevents import to_cloudevent
 from adapters.layout import (
-    IDEMPOTENCY_ROW,
     PENDING_PARTITION,
     RESERVATIONS,
     ROOMS,
@@ -21,16 +22,13 @@ from adapters.layout import (
     allocation_row_key,
     checked_key,
     commit_events_prefix,
-    idempotency_partition,
     night_row_key,
     pending_cutoff,
     pending_row_key,
     prefix_upper_bound,
     reservation_events_prefix,
-    reservation_id_of_ref,
     rooms_partition,
     seen_row_key,
-    vault_ref,
 )
 from adapters.rows import (
     OUTBOX_SELECT,
@@ -76,6 +74,27 @@ class _Partitions:
         row = self.store.get(self.table, partition_key, row_key, select=["State"])
         return None if row is None else aggregate_of(cls, row)
 
+    def read_with_marker(
+        self, cls: type[A], partition_key: str, marker: str
+    ) -> tuple[ProcessedRecord | None, A | None]:
+        """One range query from the marker's row through ``state``: in a partition of one
+        aggregate only its markers lie between (adapters/layout.py)."""
+        marker_key = seen_row_key(marker)
+        query = RowQuery(
+            partition_key=partition_key,
+            row_key_from=marker_key,
+            row_key_through=STATE_ROW,
+            select=["RowKey", "State", "Events", "Republished"],
+        )
+        record: ProcessedRecord | None = None
+        aggregate: A | None = None
+        for row in self.store.query(self.table, query):
+            if row["RowKey"] == marker_key:
+                record = processed_record_of(row)
+            elif row["RowKey"] == STATE_ROW:
+                aggregate = aggregate_of(cls, row)
+        return record, aggregate
+
     def processed(self, partition_key: str, marker: str) -> ProcessedRecord | None:
         row = self.store.get(
             self.table, partition_key, seen_row_key(marker), select=["Events", "Republished"]
@@ -95,6 +114,7 @@ class _Partitions:
         aggregate: Aggregate,
         marker: str | None,
         extra: Sequence[Operation] = (),
+        secret: str | None = None,
     ) -> list[OutboxEntry]:
         operations, entries = save_operations(
             context=self.context,
@@ -105,6 +125,7 @@ class _Partitions:
             marker=marker,
             to_cloudevent=self.to_cloudevent,
             extra=extra,
+            secret=secret,
         )
         etags = self.store.submit(self.table, operations)
         committed(aggregate, etags[0])
@@ -112,7 +133,12 @@ class _Partitions:
 
 
 class TableRepository(Generic[A]):
-    """``Repository[A]`` with one partition per key (reservation id or guest id)."""
+    """``Repository[A]`` with one partition per key (reservation id or guest id).
+
+    ``few_markers``: a partition holds few markers (a reservation's, a folio's), so a marker and
+    the state are read in one range query; a guest's partition gathers a marker per stay, so
+    Loyalty reads the two with point reads instead.
+    """
 
     def __init__(
         self,
@@ -122,20 +148,34 @@ class TableRepository(Generic[A]):
         *,
         context: str,
         to_cloudevent: EventToCloudEvent = to_cloudevent,
+        few_markers: bool = True,
     ) -> None:
         self.aggregate_type = aggregate_type
+        self.few_markers = few_markers
         self._partitions = _Partitions(store, table, context=context, to_cloudevent=to_cloudevent)
 
     def get(self, key: str) -> A | None:
         return self._partitions.read(self.aggregate_type, checked_key(key), STATE_ROW)
 
-    def save(self, key: str, aggregate: A, *, marker: str | None = None) -> list[OutboxEntry]:
+    def read(self, key: str, marker: str) -> tuple[ProcessedRecord | None, A | None]:
+        partition_key = checked_key(key)
+        if self.few_markers:
+            return self._partitions.read_with_marker(self.aggregate_type, partition_key, marker)
+        record = self._partitions.processed(partition_key, marker)
+        if record is not None:
+            return record, None
+        return None, self._partitions.read(self.aggregate_type, partition_key, STATE_ROW)
+
+    def save(
+        self, key: str, aggregate: A, *, marker: str | None = None, secret: str | None = None
+    ) -> list[OutboxEntry]:
         return self._partitions.save(
             partition_key=key,
             state_row_key=STATE_ROW,
             guard_key=STATE_ROW,
             aggregate=aggregate,
             marker=marker,
+            secret=secret,
         )
 
     def processed(self, key: str, marker: str) -> ProcessedRecord | None:
@@ -258,15 +298,15 @@ class TableOutbox:
     ) -> PendingPublish:
         created_at = self._clock()
         intent = PendingPublish(
-            row_key=pending_row_key(created_at, reservation_id, version),
+            row_key=pending_row_key(created_at, reservation_id, version, uuid.uuid4().hex[:12]),
             context=context,
             partition_key=checked_key(partition_key, "partition key"),
             reservation_id=reservation_id,
             version=version,
             created_at=created_at,
         )
-        # Already there: an earlier try stored it.
-        self._store.insert(self._index, intent_row(PENDING_PARTITION, intent))
+        if not self._store.insert(self._index, intent_row(PENDING_PARTITION, intent)):
+            raise RuntimeError(f"pending intent {intent.row_key} exists already")
         return intent
 
     def pending(
@@ -315,70 +355,3 @@ class TableOutbox:
             query = _prefix(partition_key, prefix, OUTBOX_SELECT)
             rows += [outbox_entry_of(row) for row in self._store.query(table, query)]
         return [entry.cloudevent for entry in oldest_first(rows)]
-
-
-# --- payment-method vault ------------------------------------------------------------------------
-
-VAULT_ROW: Final = "token"
-
-
-class TablePaymentMethodVault:
-    """``PaymentMethodVault`` on the PaymentMethods table (PK = reservation id).
-
-    Sandbox tokens only: a production vault is the payment provider's tokenization (or Key
-    Vault); the table just keeps tokens out of events and logs.
-    """
-
-    def __init__(self, store: TableStore, table: str) -> None:
-        self._store = store
-        self._table = table
-
-    def store(self, reservation_id: str, token: str) -> str:
-        """Insert; if the reservation has a token already, the first one stays (idempotent)."""
-        ref = vault_ref(reservation_id)
-        row = {"PartitionKey": reservation_id, "RowKey": VAULT_ROW, "Token": token}
-        self._store.insert(self._table, row)
-        return ref
-
-    def resolve(self, ref: str) -> str | None:
-        reservation_id = reservation_id_of_ref(ref)
-        if reservation_id is None:
-            return None
-        try:
-            checked_key(reservation_id)
-        except ValueError:
-            return None
-        row = self._store.get(self._table, reservation_id, VAULT_ROW, select=["Token"])
-        return None if row is None else str(row["Token"])
-
-
-# --- idempotency keys ----------------------------------------------------------------------------
-
-
-class TableIdempotencyKeys:
-    """``IdempotencyKeys`` in the Reservations table: partition ``idem|{sha256(key)}``.
-
-    Inserting the record is the lock: of two concurrent requests with one key, one inserts and
-    the other reads the winner's record.
-    """
-
-    def __init__(self, store: TableStore, table: str) -> None:
-        self._store = store
-        self._table = table
-
-    def claim(self, key: str, *, reservation_id: str, fingerprint: str) -> tuple[str, str]:
-        partition = idempotency_partition(key)
-        row = {
-            "PartitionKey": partition,
-            "RowKey": IDEMPOTENCY_ROW,
-            "ReservationId": reservation_id,
-            "Fingerprint": fingerprint,
-        }
-        if self._store.insert(self._table, row):
-            return reservation_id, fingerprint
-        first = self._store.get(
-            self._table, partition, IDEMPOTENCY_ROW, select=["ReservationId", "Fingerprint"]
-        )
-        if first is None:  # records are never deleted
-            raise RuntimeError(f"idempotency record {partition} vanished")
-        return str(first["ReservationId"]), str(first["Fingerprint"])

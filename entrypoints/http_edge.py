@@ -19,6 +19,7 @@ import azure.functions as func
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from adapters.accounting import saga_step
 from adapters.telemetry import http_span, record_response
 from domain.errors import (
     ConcurrencyError,
@@ -234,12 +235,13 @@ def handle_errors(
     """Translate domain and input errors into problem+json; let bugs surface as 500s.
 
     Each request runs in a SERVER span (``adapters.telemetry.http_span``), so every route is
-    traced and the events it records carry its trace context.
+    traced and the events it records carry its trace context, and as its function's saga step
+    (``adapters.accounting``), so its storage calls are counted as that function's.
     """
 
     @functools.wraps(route)
     def wrapper(req: func.HttpRequest) -> func.HttpResponse:
-        with http_span(req) as span:
+        with saga_step(route.__name__), http_span(req) as span:
             response = _translate_errors(route, req)
             record_response(span, response)
             return response

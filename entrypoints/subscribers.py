@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from adapters.accounting import saga_step
 from entrypoints import wiring
 from entrypoints.eventgrid_edge import consumes, deliver, delivered_event_json
 from handlers.routing import SUBSCRIPTIONS, Subscription
@@ -22,15 +23,16 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 def _subscribe(subscription: Subscription) -> None:
     """Register the Event Grid-triggered function ``subscription.function_name``."""
-    name = subscription.name
+    name, function_name = subscription.name, subscription.function_name
 
     def subscriber(event: func.CloudEvent) -> None:
-        deliver(name, delivered_event_json(event), wiring.ports(), wiring.dead_letter_store())
+        with saga_step(function_name):
+            deliver(name, delivered_event_json(event), wiring.ports(), wiring.dead_letter_store())
 
     # Named before decorating (``consumes`` copies the name): tracebacks and logs keep saying
     # ``rooms_subscriber`` as when each subscriber was written out by hand.
     subscriber.__name__ = subscriber.__qualname__ = f"{name}_subscriber"
-    bp.function_name(name=subscription.function_name)(
+    bp.function_name(name=function_name)(
         bp.event_grid_trigger(arg_name="event")(consumes(name)(subscriber))
     )
 

@@ -12,6 +12,7 @@ import logging
 
 import azure.functions as func
 
+from adapters.accounting import saga_step
 from entrypoints import wiring
 from handlers import dead_letters
 from handlers.outbox import relay_outbox
@@ -19,20 +20,27 @@ from handlers.outbox import relay_outbox
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 log = logging.getLogger("hotel")
 
+RELAY_OUTBOX = "relay_outbox"
+REPROCESS_DEAD_LETTERS = "reprocess_dead_letters"
 
-@bp.function_name(name="relay_outbox")
+
+@bp.function_name(name=RELAY_OUTBOX)
 @bp.timer_trigger(schedule="%OUTBOX_RELAY_SCHEDULE%", arg_name="timer", run_on_startup=False)
 def relay_outbox_timer(timer: func.TimerRequest) -> None:
     """Publishes events committed but not published (a crash between commit and publish)."""
-    published = relay_outbox(wiring.ports())
+    with saga_step(RELAY_OUTBOX):
+        published = relay_outbox(wiring.ports())
     if published:
         log.warning("outbox relay published %d event(s) left unpublished", published)
 
 
-@bp.function_name(name="reprocess_dead_letters")
+@bp.function_name(name=REPROCESS_DEAD_LETTERS)
 @bp.timer_trigger(
     schedule="%DEAD_LETTER_REPROCESS_SCHEDULE%", arg_name="timer", run_on_startup=False
 )
 def reprocess_dead_letters_timer(timer: func.TimerRequest) -> None:
     """Replays dead-lettered events; archives what succeeds, quarantines poison (logs a summary)."""
-    dead_letters.reprocess_dead_letters(wiring.dead_letter_store(), wiring.ports(), trigger="timer")
+    with saga_step(REPROCESS_DEAD_LETTERS):
+        dead_letters.reprocess_dead_letters(
+            wiring.dead_letter_store(), wiring.ports(), trigger="timer"
+        )

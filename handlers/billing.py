@@ -142,7 +142,8 @@ def decide_capture(
 
 
 REACTIONS: Final[tuple[Reaction[Any, Any], ...]] = (
-    Reaction(CONTEXT, RoomAllocated, _slot, decide_authorization),
+    # Fresh: an allocation normally finds no folio (a cancel that overtook it leaves one).
+    Reaction(CONTEXT, RoomAllocated, _slot, decide_authorization, fresh=True),
     Reaction(CONTEXT, ReservationCancelled, _slot, decide_cancellation),
     Reaction(CONTEXT, GuestCheckedOut, _slot, decide_capture),
 )

@@ -90,7 +90,7 @@ def facts_of(event: StayEvent) -> StayFacts:
 class StaySlot:
     """A reservation's stay in its hotel's partition of the read model.
 
-    It keeps no processed markers (the module docs say why): ``processed`` is never a read.
+    It keeps no processed markers (the module docs say why): ``read`` is only the stay's read.
     """
 
     board: FrontdeskBoard
@@ -100,8 +100,8 @@ class StaySlot:
     def load(self) -> FrontdeskStay | None:
         return self.board.get(self.hotel_id, self.reservation_id)
 
-    def processed(self, marker: str) -> ProcessedRecord | None:
-        return None
+    def read(self, marker: str) -> tuple[ProcessedRecord | None, FrontdeskStay | None]:
+        return None, self.load()
 
     def commit(self, change: Change[FrontdeskStay], *, marker: str | None) -> list[OutboxEntry]:
         if change.hold or change.release:

@@ -61,8 +61,16 @@ class Repository(Protocol[A]):
 
     def get(self, key: str) -> A | None: ...
 
-    def save(self, key: str, aggregate: A, *, marker: str | None = None) -> list[OutboxEntry]:
-        """Insert (etag None) or update (If-Match etag) atomically with outbox and marker.
+    def read(self, key: str, marker: str) -> tuple[ProcessedRecord | None, A | None]:
+        """The marker if it exists, and the aggregate: one storage call (a partition holds one
+        aggregate and its few markers), or two where the markers are many (Loyalty)."""
+        ...
+
+    def save(
+        self, key: str, aggregate: A, *, marker: str | None = None, secret: str | None = None
+    ) -> list[OutboxEntry]:
+        """Insert (etag None) or update (If-Match etag) atomically with outbox and marker, and
+        a ``secret`` kept beside the state (created once; see ``PaymentMethodVault``).
 
         Bumps ``aggregate.version``, sets its new etag and clears its pending events.
         """
@@ -195,22 +203,29 @@ class Catalog(Protocol):
 
 
 class IdempotencyKeys(Protocol):
-    """What each client Idempotency-Key was first used for: a reservation id and a body digest.
+    """Which reservation a client Idempotency-Key books.
 
-    The reservation id is random, so a guessable key never makes a guessable id.
+    Every request with one key books one id, so the key costs no storage call of its own: the
+    reservation's creation is the claim, and its state keeps the first body's digest.
     """
 
-    def claim(self, key: str, *, reservation_id: str, fingerprint: str) -> tuple[str, str]:
-        """Record (reservation_id, fingerprint) for ``key`` unless it has a record already;
-        returns the record that stands (the new one, or the first one)."""
+    def reservation_id(self, key: str) -> str:
+        """A UUID computed from ``key`` under a secret of this deployment (HMAC-SHA256): the
+        same for every request with that key, and unguessable from the key alone, so a
+        guessable key never makes a guessable id."""
         ...
 
 
 class PaymentMethodVault(Protocol):
-    """Keeps payment tokens out of events: events carry only the reference."""
+    """Keeps payment tokens out of events: events carry only the reference.
 
-    def store(self, reservation_id: str, token: str) -> str:
-        """Store the token; returns the opaque reference (idempotent per reservation)."""
+    The token is the ``secret`` of the reservation's first save (``Repository.save``), written
+    in the reservation's own transaction: no call of its own, and only the request that
+    creates the reservation writes one.
+    """
+
+    def reference(self, reservation_id: str) -> str:
+        """The opaque reference of the reservation's token."""
         ...
 
     def resolve(self, ref: str) -> str | None: ...

@@ -3,9 +3,10 @@
 Every command and reaction runs through the unit of work (handlers/unit_of_work.py). Reactions
 on a reservation that has left ``Pending`` are no-ops, so late or reordered feedback converges.
 
-Reservation ids are random (uuid4), never derived from what a client sends: the id is all that
-guards a guest's data. An ``Idempotency-Key`` maps to the id its first request created
-(``IdempotencyKeys``), together with a digest of that request's body.
+Reservation ids are unguessable, whatever a client sends: the id is all that guards a guest's
+data. Without an ``Idempotency-Key`` it is random (uuid4); with one, a keyed digest of the key
+under a secret of the deployment (``IdempotencyKeys``), so a retry books the same id and its
+transaction finds the first one, whose body digest tells a retry from a reused key.
 """
 
 from __future__ import annotations
@@ -52,23 +53,22 @@ def request_reservation(
     hotel = ports.catalog.get(cmd.hotel_id)
     if hotel is None:  # validate_request checked it; the catalog changed since
         raise ValidationError({"hotelId": f"unknown hotel {cmd.hotel_id!r}"})
-    reservation_id = new_reservation_id()
-    if idempotency_key is not None:
-        # The first request with this key wins the record; a retry of it (same body) gets the
-        # same id, and finishes the booking if the first attempt died before it.
-        reservation_id, first_fingerprint = ports.idempotency.claim(
-            idempotency_key, reservation_id=reservation_id, fingerprint=fingerprint
-        )
-        if first_fingerprint != fingerprint:
-            raise IdempotencyKeyReusedError(
-                "this Idempotency-Key was used with a different request body"
-            )
+    if idempotency_key is None:
+        reservation_id = new_reservation_id()
+    else:
+        # Every request with this key books this id: the first to commit creates it, and a
+        # retry (same body) finishes the booking if the first attempt died before its commit.
+        reservation_id = ports.idempotency.reservation_id(idempotency_key)
 
     def decide(current: Reservation | None) -> Change[Reservation] | None:
         if current is not None:
+            if current.request_fingerprint != fingerprint:
+                raise IdempotencyKeyReusedError(
+                    "this Idempotency-Key was used with a different request body"
+                )
             return None  # a retry of the request that created it
-        # Only the request that owns this id (its fingerprint, hence its token) gets here.
-        payment_method_ref = ports.vault.store(reservation_id, cmd.payment_token)
+        # Only the request that creates this reservation writes its token (the secret of this
+        # very commit), so a request refused for reusing a key can never be charged.
         return Change(
             Reservation.request(
                 reservation_id=reservation_id,
@@ -76,14 +76,17 @@ def request_reservation(
                 guests=cmd.guests,
                 guest=Guest(id=cmd.guest.id, name=cmd.guest.name, email=cmd.guest.email),
                 currency=hotel.currency,
-                payment_method_ref=payment_method_ref,
+                payment_method_ref=ports.vault.reference(reservation_id),
                 at=ports.clock(),
                 request_fingerprint=fingerprint,
-            )
+            ),
+            secret=cmd.payment_token,
         )
 
+    # Normally new: the first attempt creates without reading; if a request with the same key
+    # committed first, that commit conflicts and the retry reads what it created.
     reservation, created = execute(
-        _slot(reservation_id, ports), decide, ports, reservation_id=reservation_id
+        _slot(reservation_id, ports), decide, ports, reservation_id=reservation_id, fresh=True
     )
     if reservation is None:  # decide creates it when absent
         raise ReservationNotFoundError(reservation_id)

@@ -138,8 +138,14 @@ def decide_release(
 
 
 REACTIONS: Final[tuple[Reaction[Any, Any], ...]] = (
+    # Fresh: a request normally finds no allocation (a cancel that overtook it leaves one).
     Reaction(
-        CONTEXT, ReservationRequested, _slot, decide_allocation, attempts=_allocation_attempts
+        CONTEXT,
+        ReservationRequested,
+        _slot,
+        decide_allocation,
+        attempts=_allocation_attempts,
+        fresh=True,
     ),
     Reaction(CONTEXT, ReservationCancelled, _slot, decide_release),
     Reaction(CONTEXT, PaymentDeclined, _slot, decide_release),

@@ -3,7 +3,10 @@
 Every reaction to an event (``react``) and every state-changing HTTP command (``execute``) runs
 here, so none can forget the processed marker, the outbox or the publish:
 
-1. load the aggregate from its ``Slot`` (its place in one storage partition);
+1. load the aggregate from its ``Slot`` (its place in one storage partition), with the processed
+   marker in the same read where the layout allows -- or, for an aggregate that is normally
+   created by this change (``fresh``), not at all on the first attempt: its commit creates the
+   state and the marker, which conflicts if either exists, and the retry reads;
 2. ``decide``: a small function returning a ``Change`` (the aggregate with its recorded events,
    plus room-nights to hold or release), or None when there is nothing to do;
 3. commit in ONE transaction: the new state, its outbox rows and, for a reaction, the processed
@@ -58,6 +61,9 @@ class Change(Generic[A]):
     aggregate: A
     hold: tuple[RoomNight, ...] = ()
     release: tuple[RoomNight, ...] = ()
+    # A secret kept next to the aggregate in the same transaction, never in its state or events:
+    # the card token of a new reservation (``PaymentMethodVault`` resolves it later).
+    secret: str | None = None
 
 
 class Slot(Protocol[A]):
@@ -65,7 +71,9 @@ class Slot(Protocol[A]):
 
     def load(self) -> A | None: ...
 
-    def processed(self, marker: str) -> ProcessedRecord | None: ...
+    def read(self, marker: str) -> tuple[ProcessedRecord | None, A | None]:
+        """The marker (if processed already) and the aggregate, in as few calls as it can."""
+        ...
 
     def commit(self, change: Change[A], *, marker: str | None) -> list[OutboxEntry]: ...
 
@@ -83,13 +91,13 @@ class RepositorySlot(Generic[A]):
     def load(self) -> A | None:
         return self.repository.get(self.key)
 
-    def processed(self, marker: str) -> ProcessedRecord | None:
-        return self.repository.processed(self.key, marker)
+    def read(self, marker: str) -> tuple[ProcessedRecord | None, A | None]:
+        return self.repository.read(self.key, marker)
 
     def commit(self, change: Change[A], *, marker: str | None) -> list[OutboxEntry]:
         if change.hold or change.release:
             raise ValueError("only the room inventory holds or releases room-nights")
-        return self.repository.save(self.key, change.aggregate, marker=marker)
+        return self.repository.save(self.key, change.aggregate, marker=marker, secret=change.secret)
 
     def mark_republished(self, marker: str) -> None:
         self.repository.mark_republished(self.key, marker)
@@ -107,10 +115,15 @@ class AllocationSlot:
     def load(self) -> RoomAllocation | None:
         return self.inventory.get_allocation(self.hotel_id, self.room_type, self.reservation_id)
 
-    def processed(self, marker: str) -> ProcessedRecord | None:
-        return self.inventory.processed(self.hotel_id, self.room_type, marker)
+    def read(self, marker: str) -> tuple[ProcessedRecord | None, RoomAllocation | None]:
+        # Markers of every reservation share the room type's partition with its nights, so no
+        # single range holds just this one's marker and allocation: two point reads.
+        record = self.inventory.processed(self.hotel_id, self.room_type, marker)
+        return (record, None) if record is not None else (None, self.load())
 
     def commit(self, change: Change[RoomAllocation], *, marker: str | None) -> list[OutboxEntry]:
+        if change.secret is not None:
+            raise ValueError("only a repository keeps a secret next to its aggregate")
         return self.inventory.save(
             self.hotel_id,
             self.room_type,
@@ -138,7 +151,9 @@ class Reaction(Generic[E, A]):
 
     ``marker`` names what must happen once (default: the event id; Loyalty awards once per
     reservation whatever the event). ``attempts`` bounds the conflict retries (Rooms: one per
-    room, since every lost race means another room got taken).
+    room, since every lost race means another room got taken). ``fresh``: the event normally
+    creates the aggregate, so the first attempt decides on None without reading (see the module
+    docstring); a ``decide`` of a fresh reaction must return a change when given None.
     """
 
     subscription: str
@@ -147,6 +162,7 @@ class Reaction(Generic[E, A]):
     decide: Callable[[E, A | None, Ports], Change[A] | None]
     marker: Callable[[E], str] = _event_id
     attempts: Callable[[E, Ports], int] = _default_attempts
+    fresh: bool = False
 
     def run(self, event: DomainEvent, ports: Ports) -> None:
         if not isinstance(event, self.event_type):
@@ -158,14 +174,19 @@ def react(reaction: Reaction[E, A], event: E, ports: Ports) -> None:
     """Apply ``event`` once (see the module docstring); raises if it must be delivered again."""
     slot = reaction.slot(event, ports)
     marker = reaction.marker(event)
+    fresh_attempt = [reaction.fresh]  # the first attempt of a fresh reaction reads nothing
 
     def attempt() -> tuple[list[dict[str, Any]], bool]:
-        record = slot.processed(marker)
+        if fresh_attempt and fresh_attempt.pop():
+            change = reaction.decide(event, None, ports)
+            if change is not None:  # creates only: conflicts if the marker or aggregate exists
+                return [entry.cloudevent for entry in slot.commit(change, marker=marker)], False
+        record, current = slot.read(marker)
         if record is not None:
             if record.republished or not record.events:
                 return [], False
             return list(record.events), True
-        change = reaction.decide(event, slot.load(), ports)
+        change = reaction.decide(event, current, ports)
         if change is None:
             return [], False
         return [entry.cloudevent for entry in slot.commit(change, marker=marker)], False
@@ -204,19 +225,26 @@ def execute(
     ports: Ports,
     *,
     reservation_id: str,
+    fresh: bool = False,
 ) -> tuple[A | None, bool]:
     """Run an HTTP command: returns the aggregate after it and whether it changed.
 
     Commands change aggregates of a ``Repository`` (one partition each), which is where the
-    relay looks for a command's commit.
+    relay looks for a command's commit. ``fresh``: the command normally creates the aggregate,
+    so its first attempt decides on None without reading; the commit conflicts if it exists.
 
     The pending-publish intent is written before the commit, so whatever happens after the
     commit (a crash, a failed publish) the relay finds the commit and publishes its events.
     """
 
+    fresh_attempt = [fresh]
+
     def attempt() -> tuple[A | None, list[OutboxEntry], PendingPublish | None]:
-        current = slot.load()
-        change = decide(current)
+        current = None
+        change = decide(current) if fresh_attempt and fresh_attempt.pop() else None
+        if change is None:  # not fresh, or nothing to create: decide on what is stored
+            current = slot.load()
+            change = decide(current)
         if change is None:
             return current, [], None
         intent = ports.outbox.intend(

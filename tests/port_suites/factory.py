@@ -5,22 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from adapters.bootstrap import CONTEXT_TABLES
+from adapters.bootstrap import CONTEXT_TABLES, table_repository, table_vault
 from adapters.frontdesk import TableFrontdeskBoard
 from adapters.storage_names import (
     CATALOG_TABLE,
     FRONTDESK_TABLE,
-    PAYMENT_METHODS_TABLE,
     RESERVATIONS_TABLE,
     ROOMS_TABLE,
 )
 from adapters.table_catalog import TableCatalog
+from adapters.table_secrets import TableIdempotencyKeys
 from adapters.table_store import TableStore
 from adapters.tables import (
-    TableIdempotencyKeys,
     TableOutbox,
-    TablePaymentMethodVault,
-    TableRepository,
     TableRoomInventory,
 )
 from domain.aggregate import Aggregate
@@ -68,7 +65,7 @@ class TableStoreFactory:
         self.store = store
 
     def repository(self, aggregate_type: type[A], context: str) -> Repository[A]:
-        return TableRepository(self.store, CONTEXT_TABLES[context], aggregate_type, context=context)
+        return table_repository(self.store, aggregate_type, context)
 
     def inventory(self) -> RoomInventory:
         return TableRoomInventory(self.store, ROOMS_TABLE)
@@ -80,7 +77,7 @@ class TableStoreFactory:
         return TableFrontdeskBoard(self.store, FRONTDESK_TABLE)
 
     def vault(self) -> PaymentMethodVault:
-        return TablePaymentMethodVault(self.store, PAYMENT_METHODS_TABLE)
+        return table_vault(self.store)
 
     def idempotency(self) -> IdempotencyKeys:
         return TableIdempotencyKeys(self.store, RESERVATIONS_TABLE)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
+from adapters.layout import checked_key
 from handlers.ports import OutboxEntry, PendingPublish
 from tests.port_suites.factory import PortFactory
 from tests.port_suites.support import Tally, allocation, at, stay, unique
@@ -120,14 +123,28 @@ class OutboxContract:
 
 
 class IdempotencyKeysContract:
-    def test_the_first_claim_of_a_key_stands(self, factory: PortFactory) -> None:
-        keys = factory.idempotency()
+    def test_every_request_with_one_key_books_one_id(self, factory: PortFactory) -> None:
         key = unique("k")
-        assert keys.claim(key, reservation_id="r-1", fingerprint="f-1") == ("r-1", "f-1")
-        assert keys.claim(key, reservation_id="r-2", fingerprint="f-2") == ("r-1", "f-1")
-        assert keys.claim(unique("k"), reservation_id="r-3", fingerprint="f-1") == ("r-3", "f-1")
+        first = factory.idempotency().reservation_id(key)
+        assert factory.idempotency().reservation_id(key) == first  # another worker agrees
+        assert factory.idempotency().reservation_id(unique("k")) != first
+        assert uuid.UUID(first).version == 4
 
-    def test_any_client_key_can_be_claimed(self, factory: PortFactory) -> None:
+    def test_any_client_key_books_an_id_usable_as_a_table_key(self, factory: PortFactory) -> None:
         keys = factory.idempotency()
-        for key in ("a/b#c?d\\e", "x" * 255, "clé ünïcode", unique("k") + "|"):
-            assert keys.claim(key, reservation_id="r", fingerprint="f")[0] == "r"
+        for key in ("a/b#c?d\\e", "x" * 255, "clé ünïcode", unique("k") + "|", "1"):
+            assert checked_key(keys.reservation_id(key)) == keys.reservation_id(key)
+
+    def test_the_id_depends_on_the_deployment_not_only_on_the_key(
+        self, factory: PortFactory
+    ) -> None:
+        """A guessable key makes no guessable id: it is no digest of the key alone (and the
+        handlers' tests show two deployments book two ids for one key)."""
+        key = "order-1"
+        booked = factory.idempotency().reservation_id(key)
+        digest = hashlib.sha256(key.encode()).digest()[:16]
+        assert booked not in {
+            str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
+            str(uuid.uuid5(uuid.NAMESPACE_OID, key)),
+            str(uuid.UUID(bytes=digest, version=4)),
+        }

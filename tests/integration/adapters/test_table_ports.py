@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from azure.data.tables import TableServiceClient
@@ -163,6 +165,33 @@ def test_build_ports_wires_every_port_on_azurite(storage_connection_string: str)
     ports = build_ports(settings, counter=counter)
     assert ports.reservations.get(unique("r")) is None
     assert ports.catalog.get("grand-lisbon") == DEMO_CATALOG[0]
-    ref = ports.vault.store(unique("r"), "tok_visa")
-    assert ports.vault.resolve(ref) == "tok_visa"
+    # an unknown token: one read where tokens are, one where they were before
+    assert ports.vault.resolve(ports.vault.reference(unique("r"))) is None
     assert counter.count == 4
+
+
+def test_a_transaction_prepares_its_parts_without_thread_pools(
+    table_service: TableServiceClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """azure-core prepares a batch's parts in a new thread pool per multipart request (the batch
+    and its changeset); the store prepares them in turn. Parsing the answer's parts still takes
+    one pool, which the SDK offers no way around."""
+    pools: list[object] = []
+
+    class CountingPool(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pools.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", CountingPool)
+    store = AzureTableStore(table_service, counter=StorageTransactionCounter())
+    repo = TableStoreFactory(store).repository(Tally, "reservations")
+    key = unique("r")
+    tally = Tally(reservation_id=key)
+    tally.bump()
+    repo.save(key, tally, marker=unique("evt"))  # state, guard, outbox row, marker
+    assert repo.get(key) is not None
+    assert len(pools) == 1
+    table = table_service.get_table_client(CONTEXT_TABLES["reservations"])
+    table.submit_transaction([("create", {"PartitionKey": unique("p"), "RowKey": "r"})])
+    assert len(pools) == 1 + 3  # the SDK's own client: batch, changeset, answer

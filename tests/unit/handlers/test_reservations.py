@@ -135,21 +135,21 @@ def test_without_a_key_every_request_is_a_new_booking(ports: Ports) -> None:
 
 def test_a_twin_request_that_wins_the_insert_is_returned(ports: Ports) -> None:
     """Two requests with one key racing: the loser's insert conflicts, it reloads the winner."""
-    real_get = ports.reservations.get
+    real_save = ports.reservations.save
     calls = 0
 
-    def stale_first_get(key: str) -> Any:
+    def twin_saves_first(key: str, aggregate: Any, **options: Any) -> Any:
         nonlocal calls
         calls += 1
-        if calls == 1:  # the twin saves between our read and our insert
+        if calls == 1:  # the twin commits between our decision and our commit
             request_reservation(command(), idempotency_key="k-1", ports=ports)
-            return None
-        return real_get(key)
+        return real_save(key, aggregate, **options)
 
-    object.__setattr__(ports.reservations, "get", stale_first_get)
+    object.__setattr__(ports.reservations, "save", twin_saves_first)
     reservation, created = request_reservation(command(), idempotency_key="k-1", ports=ports)
     assert not created
     assert reservation.status == "Pending"
+    assert calls == 2  # ours (refused), then the twin's
 
 
 def test_unknown_reservations_are_not_found(ports: Ports) -> None:

@@ -16,7 +16,7 @@ from domain.events import GuestCheckedOut
 from domain.reservation import Reservation
 from handlers.dispatch import dispatch
 from handlers.outbox import SETTLE_AFTER, relay_outbox
-from handlers.ports import OutboxEntry, PaymentMethodVault, Ports
+from handlers.ports import OutboxEntry, Ports, Repository
 from handlers.reactions import REACTIONS
 from handlers.reservations import (
     check_in,
@@ -169,34 +169,40 @@ def test_concurrent_duplicate_check_out_deliveries_capture_once(ports: Ports, bu
     assert len(set(captured)) == 1
 
 
-def test_reservation_ids_are_random_whatever_the_idempotency_key(ports: Ports) -> None:
-    other = build_memory_ports(ports.clock)
+def test_reservation_ids_are_unguessable_whatever_the_idempotency_key(ports: Ports) -> None:
+    other = build_memory_ports(ports.clock)  # another deployment: another secret
     first, _ = request_reservation(command(), idempotency_key="order-1", ports=ports)
     second, _ = request_reservation(command(), idempotency_key="order-1", ports=other)
-    assert first.reservation_id != second.reservation_id  # not derived from the key
+    assert first.reservation_id != second.reservation_id  # not derived from the key alone
     assert uuid.UUID(first.reservation_id).version == 4
     again, created = request_reservation(command(), idempotency_key="order-1", ports=ports)
     assert (again.reservation_id, created) == (first.reservation_id, False)
 
 
-class PausingVault:
-    """Stores like the real vault, then holds the ``tok_declined`` request until released: the
-    interleaving that once let the refused request's token be charged."""
+class PausingRepository:
+    """Saves like the real repository, but holds the ``tok_declined`` request's first save until
+    released: the interleaving that once let the refused request's token be charged."""
 
-    def __init__(self, inner: PaymentMethodVault) -> None:
+    def __init__(self, inner: Repository[Reservation]) -> None:
         self.inner = inner
         self.stored = threading.Event()
         self.release = threading.Event()
 
-    def store(self, reservation_id: str, token: str) -> str:
-        ref = self.inner.store(reservation_id, token)
-        if token == "tok_declined":
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def save(
+        self,
+        key: str,
+        aggregate: Reservation,
+        *,
+        marker: str | None = None,
+        secret: str | None = None,
+    ) -> list[OutboxEntry]:
+        if secret == "tok_declined":
             self.stored.set()
             self.release.wait(10)
-        return ref
-
-    def resolve(self, ref: str) -> str | None:
-        return self.inner.resolve(ref)
+        return self.inner.save(key, aggregate, marker=marker, secret=secret)
 
 
 def test_concurrent_requests_with_one_key_charge_the_accepted_request_token(
@@ -204,8 +210,8 @@ def test_concurrent_requests_with_one_key_charge_the_accepted_request_token(
 ) -> None:
     """Same key, different tokens: one wins (202), one is refused (409), and the winner's token
     is the one charged -- never the refused request's."""
-    vault = PausingVault(ports.vault)
-    ports = dataclasses.replace(ports, vault=vault)
+    vault = PausingRepository(ports.reservations)
+    ports = dataclasses.replace(ports, reservations=vault)
     bus.ports = ports
     results: dict[str, Reservation | Exception] = {}
 
@@ -222,7 +228,7 @@ def test_concurrent_requests_with_one_key_charge_the_accepted_request_token(
 
     declined = threading.Thread(target=attempt, args=("tok_declined",))
     declined.start()
-    vault.stored.wait(10)  # the declined request holds its token, not yet its reservation
+    vault.stored.wait(10)  # the declined request holds the key, not yet its reservation
     attempt("tok_visa")
     declined.join(10)
     winners = {t: r for t, r in results.items() if isinstance(r, Reservation)}
