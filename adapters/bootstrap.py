@@ -42,6 +42,7 @@ from adapters.tables import (
     TableRepository,
     TableRoomInventory,
 )
+from adapters.transport import client_options
 from domain.aggregate import Aggregate
 from domain.billing import Folio
 from domain.catalog import DEMO_CATALOG, Hotel
@@ -97,8 +98,8 @@ def build_storage_clients(
     if settings.storage_connection_string is not None:
         conn = settings.storage_connection_string
         return StorageClients(
-            tables=TableServiceClient.from_connection_string(conn),
-            blobs=BlobServiceClient.from_connection_string(conn),
+            tables=TableServiceClient.from_connection_string(conn, **client_options()),
+            blobs=BlobServiceClient.from_connection_string(conn, **client_options()),
         )
     if credential is None:
         from azure.identity import DefaultAzureCredential
@@ -107,13 +108,17 @@ def build_storage_clients(
     if settings.table_endpoint is None or settings.blob_endpoint is None:  # Settings forbids it
         raise AppSettingsError("STORAGE_TABLE_ENDPOINT and STORAGE_BLOB_ENDPOINT are required")
     return StorageClients(
-        tables=TableServiceClient(str(settings.table_endpoint), credential=credential),
-        blobs=BlobServiceClient(str(settings.blob_endpoint), credential=credential),
+        tables=TableServiceClient(
+            str(settings.table_endpoint), credential=credential, **client_options()
+        ),
+        blobs=BlobServiceClient(
+            str(settings.blob_endpoint), credential=credential, **client_options()
+        ),
     )
 
 
-# Storage round trips of every port this process built without its own counter: `make bench`
-# runs the host in-process and reads it to report storage transactions per booking.
+# Storage calls of every port this process built without its own counter, by saga step and
+# kind: the local host serves them at /admin/devstack/storage-calls, which `make bench` reads.
 PROCESS_STORAGE_COUNTER = StorageTransactionCounter()
 
 

@@ -16,6 +16,7 @@ from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridPublisherClient
 
 from adapters.telemetry import publish_span
+from adapters.transport import client_options
 
 # Attributes of CloudEvents 1.0 that are not extensions.
 _CORE_ATTRIBUTES: Final = frozenset(
@@ -56,13 +57,15 @@ class EventGridPublisher:
     ) -> None:
         self._endpoint = endpoint
         if key:
-            self._client = EventGridPublisherClient(endpoint, AzureKeyCredential(key))
+            self._client = EventGridPublisherClient(
+                endpoint, AzureKeyCredential(key), **client_options()
+            )
         else:
             if credential is None:
                 from azure.identity import DefaultAzureCredential
 
                 credential = DefaultAzureCredential()
-            self._client = EventGridPublisherClient(endpoint, credential)
+            self._client = EventGridPublisherClient(endpoint, credential, **client_options())
 
     def publish(self, cloudevents: Sequence[dict[str, Any]]) -> None:
         events = [cloudevent_from_json(ce) for ce in cloudevents]
