@@ -55,6 +55,7 @@ def collect(api: Api, storage: StorageReader, journal: Journal) -> Observed:
         body = _json(api, f"/guests/{guest}/loyalty")
         if isinstance(body, dict):
             observed.loyalty[guest] = body
+    _collect_frontdesk(api, observed)
     # availability over every night any reservation or held row touches, per room type
     spans: dict[tuple[str, str], set[date]] = defaultdict(set)
     for body in observed.stored.values():
@@ -78,3 +79,19 @@ def collect(api: Api, storage: StorageReader, journal: Journal) -> Observed:
             if night in span:
                 observed.held[(hotel_id, room_type, night)] = total - int(entry["available"])
     return observed
+
+
+def _collect_frontdesk(api: Api, observed: Observed) -> None:
+    """The front desk's sheet of every (hotel, day) a reservation could be listed on."""
+    days = {
+        (body["hotelId"], day)
+        for body in observed.stored.values()
+        for day in (
+            *stay_nights(date.fromisoformat(body["checkIn"]), date.fromisoformat(body["checkOut"])),
+            date.fromisoformat(body["checkOut"]),
+        )
+    }
+    for hotel_id, day in sorted(days):
+        sheet = _json(api, f"/hotels/{hotel_id}/frontdesk?date={day.isoformat()}")
+        assert isinstance(sheet, dict)
+        observed.frontdesk[(hotel_id, day)] = sheet

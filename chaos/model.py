@@ -90,3 +90,5 @@ class Observed:
     night_rows: list[NightRow] = field(default_factory=list)
     unpublished_outbox: int = 0
     dead_letters: dict[str, int] = field(default_factory=dict)
+    # the front desk's sheets (GET /hotels/{id}/frontdesk?date=) per (hotel, day)
+    frontdesk: dict[tuple[str, date], dict[str, Any]] = field(default_factory=dict)

@@ -10,6 +10,7 @@ cancellation fee from ``domain.billing.cancellation_fee`` and the points from
 from __future__ import annotations
 
 from chaos.audit.check import Check
+from chaos.audit.frontdesk import check_frontdesk
 from chaos.audit.loyalty import check_loyalty, expected_loyalty
 from chaos.audit.payments import check_invoices
 from chaos.audit.stays import (
@@ -32,6 +33,7 @@ CHECKS = (
     check_invoices,
     check_loyalty,
     check_event_streams,
+    check_frontdesk,
 )
 
 
@@ -46,6 +48,7 @@ __all__ = [
     "check_accepted_terminal",
     "check_ended_release_everything",
     "check_event_streams",
+    "check_frontdesk",
     "check_idempotent_retries",
     "check_invoices",
     "check_live_have_room_and_authorization",

@@ -14,6 +14,7 @@ from chaos.audit import (
     check_accepted_terminal,
     check_ended_release_everything,
     check_event_streams,
+    check_frontdesk,
     check_idempotent_retries,
     check_invoices,
     check_live_have_room_and_authorization,
@@ -122,7 +123,21 @@ def world() -> tuple[Journal, Observed]:
             observed.night_rows.append(NightRow(HOTEL, KIND, night, room, rid))
     observed.held = {(HOTEL, KIND, CHECK_IN): 2, (HOTEL, KIND, CHECK_IN + timedelta(days=1)): 2}
     observed.loyalty[GUEST] = {"guestId": GUEST, "points": 700, "nights": 2, "tier": "Member"}
+    observed.frontdesk = {
+        (HOTEL, CHECK_IN + timedelta(days=n)): sheet() for n in range(3)
+    }  # the confirmed booking arrives on CHECK_IN; the checked-out guest left two days later
+    observed.frontdesk[(HOTEL, CHECK_IN)]["arrivals"].append(line("r-conf", "Confirmed", "301"))
+    departed = line("r-out", "CheckedOut", "302")
+    observed.frontdesk[(HOTEL, CHECK_IN + timedelta(days=2))]["departures"].append(departed)
     return journal, observed
+
+
+def sheet() -> dict[str, list[dict[str, Any]]]:
+    return {"arrivals": [], "departures": [], "inHouse": []}
+
+
+def line(rid: str, status: str, room: str | None) -> dict[str, Any]:
+    return {"reservationId": rid, "status": status, "roomNumber": room, "guestId": GUEST}
 
 
 def failures(check: Check) -> list[str]:
@@ -307,3 +322,28 @@ def test_a_confirmed_stream_with_an_ending_event_fails() -> None:
     journal, observed = world()
     observed.events["r-conf"].append(event("r-conf", "RoomReleased", 9))
     assert "holds RoomReleased" in failures(check_event_streams(journal, observed))[0]
+
+
+def test_a_cancelled_booking_left_on_the_arrivals_sheet_fails() -> None:
+    journal, observed = world()
+    observed.frontdesk[(HOTEL, CHECK_IN)]["arrivals"].append(line("r-canc", "Confirmed", None))
+    lines = failures(check_frontdesk(journal, observed))
+    assert any("r-canc" in v and "listed in arrivals" in v for v in lines), lines
+    assert any("r-canc" in v and "status/room" in v for v in lines), lines
+
+
+def test_a_departed_guest_missing_from_departures_or_shown_stale_fails() -> None:
+    journal, observed = world()
+    observed.frontdesk[(HOTEL, CHECK_IN + timedelta(days=2))]["departures"] = []
+    assert any(
+        "missing from departures" in v for v in failures(check_frontdesk(*world()[:1], observed))
+    )
+    journal, observed = world()
+    observed.frontdesk[(HOTEL, CHECK_IN)]["arrivals"] = [line("r-conf", "Pending", "301")]
+    assert any("status/room" in v for v in failures(check_frontdesk(journal, observed)))
+
+
+def test_a_missing_sheet_fails() -> None:
+    journal, observed = world()
+    del observed.frontdesk[(HOTEL, CHECK_IN + timedelta(days=1))]
+    assert any("no front desk sheet" in v for v in failures(check_frontdesk(journal, observed)))
