@@ -51,6 +51,13 @@ def _only_crlf(data: bytes) -> bytes:
     return data
 
 
+def _plain(part: bytes) -> bytes:
+    """A part azure-core's email generator writes as it is: ASCII (it refuses more), CRLF."""
+    if not part.isascii():
+        raise UnexpectedBatchError("not ASCII")
+    return _only_crlf(part)
+
+
 def prepare_sub_requests_in_turn(request: Any) -> None:
     """Apply a multipart request's sub-request policies to each part, one after another.
 
@@ -95,8 +102,7 @@ def _serialize(request: Any) -> bytes:
             raise UnexpectedBatchError("a folded header value")
         lines.append(name.encode("ascii") + b": " + value.encode("latin-1"))
     lines.append(b"")
-    # The email generator writes every line ending as CRLF; a body needing that is left to it.
-    return _only_crlf(_CRLF.join(lines) + _CRLF + (body or b""))
+    return _plain(_CRLF.join(lines) + _CRLF + (body or b""))
 
 
 def _multipart_body(request: Any, content_index: int) -> tuple[bytes, int]:
@@ -240,8 +246,8 @@ def _decode(body: bytes, boundary: str, requests: Sequence[Any], parent: Any) ->
     responses: list[Any] = []
     for index, part in enumerate(_split(body, boundary)):
         block, separator, payload = part.partition(b"\r\n\r\n")
-        if not separator:
-            raise UnexpectedBatchError("a part without headers")
+        if not separator or not block.isascii():  # the email parser reads others otherwise
+            raise UnexpectedBatchError("a part without headers, or not in ASCII")
         fields = {name.lower(): value for name, value in reversed(_headers(block))}
         content_type = fields.get("content-type", "")
         kind = content_type.split(";")[0].strip().lower()
@@ -266,6 +272,8 @@ def read_parts(response: Any) -> list[Any] | None:
     request = response.request
     content_type = response.content_type or ""
     if not content_type.startswith("multipart/mixed") or not request.multipart_mixed_info:
+        return None
+    if not content_type.isascii():  # azure-core refuses it
         return None
     try:
         boundary = _boundary(content_type)
