@@ -8,8 +8,8 @@ read.
 Azurite ignores If-Match on batch updates (Azurite #1233), so the adapters never rely on it
 alone: every save also creates a version-guard row (adapters/rows.py).
 
-A transaction's sub-requests are prepared in turn (``prepare_sub_requests_in_turn``), not in
-the thread pool azure-core starts for every batch.
+The app's table clients encode and decode transactions with adapters/table_batch.py (the same
+bytes as azure-core, without its thread pools and the ``email`` package).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.core.pipeline import PipelineContext, PipelineRequest
 from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
 from adapters.accounting import current_step
 from adapters.limits import check_transaction_size
+from adapters.table_batch import fast_batches
 from adapters.table_store import Operation, RowQuery, StoredRow
 from domain.errors import ConcurrencyError
 
@@ -100,36 +100,6 @@ class StorageTransactionCounter:
             return count
 
 
-def prepare_sub_requests_in_turn(request: Any) -> None:
-    """Apply a multipart request's sub-request policies to each part, one after another.
-
-    azure-core's sync pipeline does it in a new ThreadPoolExecutor per request, and a Table
-    transaction nests two (the batch, then its changeset): starting and joining those threads
-    was a third of a 5-entity transaction's CPU and half its wall time on a 2-core machine
-    (``python -m bench.storage_clients``). The only sub-request policy of a transaction is
-    ``StorageHeadersPolicy`` (a date and a request id per part), so nothing is gained by
-    running it in parallel. Same contract as ``Pipeline._prepare_multipart_mixed_request``
-    (azure-core pinned in requirements.txt).
-    """
-    info = request.multipart_mixed_info
-    if not info:
-        return
-    parts, policies, options = info[0], info[1], info[3]
-    for part in parts:
-        prepare_sub_requests_in_turn(part)  # a changeset's own operations
-        pipeline_request = PipelineRequest(part, PipelineContext(None, **options))
-        for policy in policies:
-            policy.on_request(pipeline_request)
-
-
-def _without_batch_thread_pool(client: TableClient) -> TableClient:
-    # The SDK has no option for it: the client's own pipeline gets the sequential preparation
-    # (an instance attribute, so no other client of the process is affected).
-    pipeline = client._client._client._pipeline
-    setattr(pipeline, "_prepare_multipart_mixed_request", prepare_sub_requests_in_turn)  # noqa: B010
-    return client
-
-
 def _is_conflict(error: HttpResponseError) -> bool:
     error_code = getattr(error, "error_code", None)
     code = str(error_code) if error_code is not None else ""
@@ -174,7 +144,7 @@ class AzureTableStore:
     def client(self, table: str) -> TableClient:
         client = self._clients.get(table)
         if client is None:  # a race builds two equivalent clients; either will do
-            built = _without_batch_thread_pool(self._service.get_table_client(table))
+            built = fast_batches(self._service.get_table_client(table))
             client = self._clients.setdefault(table, built)
         return client
 
