@@ -100,8 +100,10 @@ class TimerScheduler:
         due = schedule.next_after(self._clock())
         while True:
             self._status[info.name].next = due
-            delay = (due - self._clock()).total_seconds()
-            if delay > 0:
+            # The event loop sleeps on the monotonic clock and the schedule is on the wall clock:
+            # a sleep can end a moment before ``due`` by the latter, and firing then would give
+            # the occurrence a ``Next`` equal to itself. Sleep until the wall clock is there.
+            while (delay := (due - self._clock()).total_seconds()) > 0:
                 await self._sleep(delay)
             lock = self._locks[info.name]
             if lock.locked():

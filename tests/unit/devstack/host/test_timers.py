@@ -68,6 +68,27 @@ def test_fires_on_each_occurrence_and_is_not_past_due() -> None:
     assert [request.past_due for _, request in fired] == [False, False, False]
 
 
+class EarlyWaking(FakeTime):
+    """A sleep of more than a second wakes 2 ms early by the wall clock (the loop's monotonic
+    clock and the wall clock drift apart); a shorter one is exact."""
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds - (0.002 if seconds > 1 else 0.0))
+        await asyncio.sleep(0)
+
+
+def test_a_sleep_that_ends_early_by_the_wall_clock_does_not_fire_before_the_occurrence() -> None:
+    # Firing at the early wake-up would run the occurrence before its time, its Next being
+    # itself (and a worker's tick logged twice under one Next).
+    fired = run_until(timer_function("*/10 * * * * *"), EarlyWaking(), 2)
+    assert [when for when, _ in fired] == [
+        datetime(2031, 5, 1, 10, 0, 10, tzinfo=UTC),
+        datetime(2031, 5, 1, 10, 0, 20, tzinfo=UTC),
+    ]
+    nexts = [request.schedule_status["Next"] for _, request in fired]
+    assert len(set(nexts)) == 2, nexts
+
+
 def test_a_late_invocation_is_past_due() -> None:
     fired = run_until(timer_function("0 * * * * *"), FakeTime(oversleep=2.5), 1)
     [(when, request)] = fired
