@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 # Branch coverage `make test` must reach (measured on the whole suite; raise it as it rises).
-COVERAGE_FLOOR := 90
+COVERAGE_FLOOR := 92
 
 .PHONY: help setup browser run test lint typecheck unit integration e2e bench chaos clean docs
 
