@@ -59,6 +59,20 @@ function describe(status) {
 }
 
 /** A one-line explanation of an error for a message area. */
+/**
+ * The hotels, for a page that starts with them: null (with the reason shown in `message`) when
+ * they cannot be read, or when the page was left meanwhile.
+ */
+export async function loadHotels(message, life) {
+  try {
+    const { hotels } = await api("hotels", { signal: life.signal });
+    return life.alive ? hotels : null;
+  } catch (error) {
+    if (life.alive) message.textContent = explain(error);
+    return null;
+  }
+}
+
 export function explain(error) {
   if (error instanceof ApiError) {
     const detail = error.problem.detail ? `: ${error.problem.detail}` : "";

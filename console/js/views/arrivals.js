@@ -1,6 +1,6 @@
 // Arrivals, departures and in-house guests of a hotel on a date: the frontdesk read model
 // (GET /hotels/{hotelId}/frontdesk?date=), refreshed every few seconds while the page is open.
-import { ApiError, api, explain } from "../api.js";
+import { ApiError, api, explain, loadHotels } from "../api.js";
 import { h, table, todayUtc } from "../dom.js";
 
 const REFRESH_MS = 2000;
@@ -28,14 +28,8 @@ function guestRows(guests) {
 export async function renderArrivals(main, _params, life) {
   const message = h("div", { class: "message error", role: "alert" });
   main.append(h("h1", {}, "Arrivals and departures"), message);
-  let hotels;
-  try {
-    hotels = (await api("hotels", { signal: life.signal })).hotels;
-  } catch (error) {
-    if (life.alive) message.textContent = explain(error);
-    return;
-  }
-  if (!life.alive) return;
+  const hotels = await loadHotels(message, life);
+  if (!hotels) return;
   const params = new URLSearchParams(sessionStorage.getItem("console.arrivals") || "");
   const hotelSelect = h("select", { id: "fd-hotel" }, hotels.map((hotel) => h("option", { value: hotel.hotelId }, hotel.name)));
   if (hotels.some((hotel) => hotel.hotelId === params.get("hotel"))) hotelSelect.value = params.get("hotel");

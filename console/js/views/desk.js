@@ -1,6 +1,6 @@
 // The front desk: hotels and room types, a month of availability per room type, the booking
 // form, and opening a reservation by id.
-import { api, explain } from "../api.js";
+import { explain, loadHotels } from "../api.js";
 import { h, todayUtc } from "../dom.js";
 import { bookingForm } from "./booking.js";
 import { legend, monthCalendar } from "./calendar.js";
@@ -8,14 +8,8 @@ import { legend, monthCalendar } from "./calendar.js";
 export async function renderDesk(main, _params, life) {
   const message = h("div", { class: "message error", role: "alert" });
   main.append(h("h1", {}, "Front desk"), message);
-  let hotels;
-  try {
-    hotels = (await api("hotels", { signal: life.signal })).hotels;
-  } catch (error) {
-    if (life.alive) message.textContent = explain(error);
-    return;
-  }
-  if (!life.alive) return;
+  const hotels = await loadHotels(message, life);
+  if (!hotels) return;
 
   const hotelSelect = h("select", { id: "cal-hotel" }, hotels.map((hotel) => h("option", { value: hotel.hotelId }, hotel.name)));
   const month = h("input", { id: "cal-month", type: "month", value: todayUtc().slice(0, 7) });
