@@ -18,8 +18,9 @@ from handlers.dispatch import dispatch
 from handlers.frontdesk import frontdesk_view
 from handlers.ports import Ports
 from handlers.reservations import cancel_reservation, check_in, check_out, get_reservation
+from tests.support.azure_format import run_failing
 from tests.support.frontdesk import Sheet, empty_sheet, expected_sheet, shown_sheet
-from tests.support.harness import MAY_1, MAY_2, MAY_3, Bus, Clock, Delivery, book
+from tests.support.harness import MAY_1, MAY_2, MAY_3, Bus, Clock, book
 from tests.support.memory_ports import build_memory_ports
 from tests.support.memory_tables import MemoryTableStore
 
@@ -138,26 +139,12 @@ def test_lists_are_sorted_by_guest_name(ports: Ports, bus: Bus) -> None:
     assert [line["guestName"] for line in arrivals] == sorted(names)
 
 
-def frontdesk_deliveries(bus: Bus) -> list[Delivery]:
-    """Run the saga for every other subscriber; what the front desk got is returned, held."""
-    held: list[Delivery] = []
-    queue = bus.take_published()
-    while queue:
-        delivery = queue.pop(0)
-        if delivery[0] == SUBSCRIPTION:
-            held.append(delivery)
-        else:
-            bus.deliver(delivery)
-        queue.extend(bus.take_published())
-    return held
-
-
 def test_the_story_delivered_backwards_ends_where_it_would_in_order(ports: Ports, bus: Bus) -> None:
     rid = book(ports).reservation_id
-    held = frontdesk_deliveries(bus)
+    held = run_failing(bus, SUBSCRIPTION)
     check_in(rid, ports)
     check_out(rid, ports)
-    held += frontdesk_deliveries(bus)
+    held += run_failing(bus, SUBSCRIPTION)
     assert [ce["type"] for _, ce in held] == [
         "Hotel.ReservationRequested",
         "Hotel.ReservationConfirmed",
@@ -175,9 +162,9 @@ def test_a_cancel_before_its_confirmation_keeps_the_stay_off_the_sheets(
     ports: Ports, bus: Bus
 ) -> None:
     rid = book(ports).reservation_id
-    held = frontdesk_deliveries(bus)
+    held = run_failing(bus, SUBSCRIPTION)
     cancel_reservation(rid, ports)
-    held += frontdesk_deliveries(bus)
+    held += run_failing(bus, SUBSCRIPTION)
     by_type = {ce["type"]: (name, ce) for name, ce in held}
     bus.deliver(by_type["Hotel.ReservationCancelled"])
     bus.deliver(by_type["Hotel.ReservationConfirmed"])
@@ -189,7 +176,7 @@ def test_an_event_is_one_read_and_at_most_one_transaction(
     ports: Ports, bus: Bus, store: CountingStore
 ) -> None:
     book(ports)
-    held = frontdesk_deliveries(bus)
+    held = run_failing(bus, SUBSCRIPTION)
     store.taken()
     for delivery in held:
         bus.deliver(delivery)
@@ -203,7 +190,7 @@ def test_an_event_is_one_read_and_at_most_one_transaction(
 
 def test_a_v1_request_shows_the_guest_without_a_name(ports: Ports, bus: Bus) -> None:
     rid = book(ports).reservation_id
-    held = frontdesk_deliveries(bus)
+    held = run_failing(bus, SUBSCRIPTION)
     requested = {ce["type"]: ce for _, ce in held}[ReservationRequested.event_type()]
     v1 = {k: v for k, v in requested["data"].items() if k != "guestName"}
     dispatch(SUBSCRIPTION, requested["type"], {**v1, "schemaVersion": 1}, ports)
@@ -232,7 +219,7 @@ def test_any_order_and_duplication_ends_with_the_sheets_of_the_final_status(
     ports = build_memory_ports(Clock())
     bus = Bus(ports)
     rid = book(ports, paymentToken=token).reservation_id
-    held = frontdesk_deliveries(bus)
+    held = run_failing(bus, SUBSCRIPTION)
     early = data.draw(st.lists(st.sampled_from(held), max_size=3), label="delivered early")
     for delivery in early:  # some arrive before the commands below even run
         bus.deliver(delivery)
@@ -243,7 +230,7 @@ def test_any_order_and_duplication_ends_with_the_sheets_of_the_final_status(
             check_in(rid, ports)
         if story == "checked-out":
             check_out(rid, ports)
-    held += frontdesk_deliveries(bus)
+    held += run_failing(bus, SUBSCRIPTION)
     duplicates = data.draw(st.lists(st.sampled_from(held), max_size=4), label="duplicates")
     for delivery in data.draw(st.permutations([*held, *duplicates]), label="order"):
         bus.deliver(delivery)
