@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from bench.stats import summary_ms
+from handlers.frontdesk import CONTEXT as FRONTDESK_CONTEXT
 
 KINDS: Final = (
     "transaction",
@@ -24,7 +25,8 @@ KINDS: Final = (
     "delete",
     "create-table",
 )
-FRONTDESK_MARK: Final = "frontdesk"
+# The front desk's projection runs beside the saga: its calls are reported on their own line.
+FRONTDESK_MARK: Final = FRONTDESK_CONTEXT
 # Calls made while no function ran (step ""): start-up work, not a booking's.
 NO_STEP: Final = ""
 

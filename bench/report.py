@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from bench.accounting import FRONTDESK_MARK
 from handlers.routing import SUBSCRIPTIONS
 
 PROJECT_ROOT: Final = Path(__file__).resolve().parent.parent
@@ -22,7 +23,7 @@ RESULTS: Final = RESULTS_DIR / "latest.json"
 DOC: Final = PROJECT_ROOT / "docs" / "performance.md"
 # The saga's subscribers: on the path from a booking to its terminal status. The front desk's
 # projection runs beside them and nothing waits for it, so its time is not on that path.
-OFF_THE_SAGA_PATH: Final = frozenset({"frontdesk"})
+OFF_THE_SAGA_PATH: Final = frozenset({FRONTDESK_MARK})
 SUBSCRIBERS: Final = frozenset(
     sub.function_name for sub in SUBSCRIPTIONS if sub.name not in OFF_THE_SAGA_PATH
 )
